@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Entry for the `pretext` command. Runs the compiled CLI (npm start / npm run build produce dist/).
+const path = require('node:path');
+const fs = require('node:fs');
+const entry = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
+if (!fs.existsSync(entry)) {
+  process.stderr.write('pretext: not built yet. Run `npm run build` (or `npm start`) first.\n');
+  process.exit(1);
+}
+require(entry)
+  .main(process.argv)
+  .catch((err) => {
+    process.stderr.write(`pretext: ${err && err.stack ? err.stack : err}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,142 @@
+// All settings, parsed once at start-up from the environment. Every bad variable is reported at once, with what
+// was expected, so an operator fixes a deployment in one go. Nothing else in src/ reads process.env.
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
+
+const EnvSchema = z
+  .object({
+    // Stack traces reach clients only when NODE_ENV=development is set explicitly; an unset NODE_ENV is production.
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+    /** Schema introspection (GraphQL IDEs, codegen against a server). */
+    GRAPHQL_INTROSPECTION: bool.default(true),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    /** Public base URL of the gateway (used in presigned local-storage URLs); defaults to http://HOST:PORT. */
+    PRETEXT_PUBLIC_URL: z.url().optional(),
+    PRETEXT_DATA_DIR: z.string().min(1).default('.pretext'),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+    PRETEXT_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters (use a random secret)').optional(),
+    S3_BUCKET: z.string().min(3).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ENDPOINT: z.url().optional(),
+    S3_FORCE_PATH_STYLE: bool.optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    /** HMAC secret for the local object store's presigned URLs; generated and kept under the data dir when unset. */
+    PRETEXT_SIGNING_SECRET: z.string().min(32).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
+    GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
+    GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
+    GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
+  })
+  .superRefine((env, ctx) => {
+    // Toggle as a union: naming a bucket switches to S3, and then static credentials come in pairs.
+    const hasId = env.S3_ACCESS_KEY_ID !== undefined;
+    const hasSecret = env.S3_SECRET_ACCESS_KEY !== undefined;
+    if (hasId !== hasSecret) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [hasId ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (or neither, to use the default AWS credential chain)',
+      });
+    }
+    if (!env.S3_BUCKET && (env.S3_ENDPOINT || hasId)) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when S3_ENDPOINT or S3 credentials are set' });
+    }
+  });
+
+export type StorageConfig =
+  | { kind: 'local'; root: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      region: string;
+      endpoint?: string;
+      forcePathStyle: boolean;
+      credentials?: { accessKeyId: string; secretAccessKey: string };
+    };
+
+export type DatabaseConfig = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'embedded'; dataDir: string; poolSize: number };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  publicUrl?: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  storage: StorageConfig;
+  adminKey?: string;
+  signingSecret?: string;
+  logLevel: string;
+  introspection: boolean;
+  limits: { maxBodyBytes: number; maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = i.path.join('.') || '(environment)';
+        const value = typeof i.path[0] === 'string' ? env[i.path[0]] : undefined;
+        return `${name}: ${i.message}${value !== undefined && !/SECRET|KEY/.test(name) ? ` (got "${value}")` : ''}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.PRETEXT_DATA_DIR);
+  const storage: StorageConfig = e.S3_BUCKET
+    ? {
+        kind: 's3',
+        bucket: e.S3_BUCKET,
+        region: e.S3_REGION,
+        ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+        // Custom endpoints (MinIO, s3rver) generally need path-style addressing; AWS itself does not.
+        forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+        ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+          ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } }
+          : {}),
+      }
+    : { kind: 'local', root: path.join(dataDir, 'objects') };
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    ...(e.PRETEXT_PUBLIC_URL ? { publicUrl: e.PRETEXT_PUBLIC_URL.replace(/\/$/, '') } : {}),
+    dataDir,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'embedded', dataDir: path.join(dataDir, 'pgdata'), poolSize: e.DATABASE_POOL_SIZE },
+    storage,
+    ...(e.PRETEXT_ADMIN_KEY ? { adminKey: e.PRETEXT_ADMIN_KEY } : {}),
+    ...(e.PRETEXT_SIGNING_SECRET ? { signingSecret: e.PRETEXT_SIGNING_SECRET } : {}),
+    logLevel: e.LOG_LEVEL,
+    introspection: e.GRAPHQL_INTROSPECTION,
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+    },
+  };
+}

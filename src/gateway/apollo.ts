@@ -1,0 +1,87 @@
+// The Apollo Server shared by every transport (HTTP server and Lambda): schema, access rules, limits, error
+// masking, metrics and logging are configured here once.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { parse, type GraphQLFormattedError } from 'graphql';
+import { AppError, ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import { PROJECT_ROOT } from '../version';
+import { assertAllFieldsHaveRules, readAccessRules, withAccessRules } from './access';
+import type { GatewayContext } from './context';
+import { loggingPlugin } from './logging';
+import type { GatewayMetrics } from './metrics';
+import { mergeResolvers } from './resolvers';
+
+export const SCHEMA_PATH = path.join(PROJECT_ROOT, 'schema.graphql');
+
+/** Codes graphql-js and Apollo assign to malformed requests; clients may see them as they are. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+const APP_CODES = new Set<string>(Object.values(ErrorCode));
+
+export function loadTypeDefs(): string {
+  return fs.readFileSync(SCHEMA_PATH, 'utf8');
+}
+
+export interface GatewayLimits { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number }
+
+export function createApolloServer(opts: {
+  env: 'development' | 'production' | 'test';
+  introspection: boolean;
+  limits: GatewayLimits;
+  metrics: GatewayMetrics;
+  log: Logger;
+}): ApolloServer<GatewayContext> {
+  const typeDefs = loadTypeDefs();
+  const rules = readAccessRules(parse(typeDefs));
+  assertAllFieldsHaveRules(rules);
+  const armor = new ApolloArmor({
+    maxDepth: { n: opts.limits.maxDepth },
+    costLimit: { maxCost: opts.limits.maxCost },
+    maxAliases: { n: opts.limits.maxAliases },
+    // Token limits are enforced by graphql-js's own parser (parseOptions below): armor's token plugin re-parses in
+    // a request hook and turns syntax errors into 500s.
+    maxTokens: { enabled: false },
+    maxDirectives: { n: 50 },
+    // Field suggestions ("Did you mean ...?") leak the schema when introspection is off.
+    blockFieldSuggestion: { enabled: !opts.introspection },
+  });
+  const protection = armor.protect();
+  const dev = opts.env === 'development';
+
+  return new ApolloServer<GatewayContext>({
+    typeDefs,
+    resolvers: withAccessRules(mergeResolvers() as Record<string, unknown>, rules) as never,
+    introspection: opts.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: dev,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: opts.limits.maxTokens },
+    validationRules: protection.validationRules,
+    plugins: [...protection.plugins, opts.metrics.plugin, loggingPlugin()],
+    formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+      const original = unwrapResolverError(error);
+      const code = String(formatted.extensions?.code ?? '');
+      if (original instanceof AppError || APP_CODES.has(code) || REQUEST_ERROR_CODES.has(code)) {
+        if (dev) return formatted;
+        const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+        return { ...formatted, extensions };
+      }
+      // Anything else is a bug or an outage: the client gets a code, the log gets the details.
+      return {
+        message: 'Internal server error',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: ErrorCode.INTERNAL, ...(dev ? { detail: formatted.message, stacktrace: formatted.extensions?.stacktrace } : {}) },
+      };
+    },
+  });
+}

@@ -1,0 +1,92 @@
+// The HTTP server: /graphql plus health, readiness, metrics and (for the local object store) presigned-URL routes.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { Platform } from '../platform';
+import { LocalObjectStore } from '../storage';
+import { localStorageRouter } from '../storage/local-http';
+
+function jsonError(res: express.Response, status: number, code: string, message: string): void {
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+export async function createHttpApp(platform: Platform): Promise<express.Express> {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    await Promise.all([
+      platform.db.ping().then(
+        () => (checks.database = 'ok'),
+        (err: Error) => (checks.database = `error: ${err.message}`),
+      ),
+      platform.store.ping().then(
+        () => (checks.storage = 'ok'),
+        (err: Error) => (checks.storage = `error: ${err.message}`),
+      ),
+    ]);
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', platform.metrics.registry.contentType);
+    res.send(await platform.metrics.registry.metrics());
+  });
+
+  if (platform.store instanceof LocalObjectStore) {
+    app.use('/storage', localStorageRouter(platform.store, platform.signingSecret));
+  }
+
+  await platform.apollo.start();
+  app.use(
+    '/graphql',
+    express.json({ limit: platform.config.limits.maxBodyBytes }),
+    expressMiddleware(platform.apollo, { context: ({ req }) => platform.buildContext(req.headers) }),
+  );
+
+  // Body-parser failures (oversized or malformed JSON) answer in GraphQL's error shape with a typed code.
+  app.use((err: Error & { type?: string; status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err.type === 'entity.too.large') {
+      return jsonError(res, 413, 'BAD_USER_INPUT', `Request body exceeds ${platform.config.limits.maxBodyBytes} bytes`);
+    }
+    if (err.type === 'entity.parse.failed') return jsonError(res, 400, 'BAD_USER_INPUT', 'Request body is not valid JSON');
+    platform.log.error({ err }, 'unhandled HTTP error');
+    return jsonError(res, err.status && err.status < 500 ? err.status : 500, 'INTERNAL', 'Internal server error');
+  });
+  return app;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(platform: Platform, opts: { port: number; host: string }): Promise<RunningServer> {
+  const app = await createHttpApp(platform);
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
+  if (!platform.config.publicUrl) platform.publicUrl.value = `http://${host}:${port}`;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

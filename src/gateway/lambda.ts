@@ -1,0 +1,35 @@
+// AWS Lambda entry (API Gateway HTTP API, payload v2) serving the same Apollo server as the HTTP gateway.
+// The platform is created once per container (cold start) and reused by later invocations.
+import { handlers, startServerAndCreateLambdaHandler } from '@as-integrations/aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { loadConfig } from '../config';
+import { createPlatform, type Platform } from '../platform';
+
+export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+export function createLambdaHandler(platform: Platform): LambdaHandler {
+  const inner = startServerAndCreateLambdaHandler(platform.apollo, handlers.createAPIGatewayProxyEventV2RequestHandler(), {
+    context: async ({ event }) => platform.buildContext(event.headers ?? {}),
+  });
+  const limit = platform.config.limits.maxBodyBytes;
+  return async (event, context) => {
+    const body = event.body ?? '';
+    const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+    if (bytes > limit) {
+      return {
+        statusCode: 413,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ errors: [{ message: `Request body exceeds ${limit} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }),
+      };
+    }
+    return (await inner(event, context, () => undefined)) as APIGatewayProxyResultV2;
+  };
+}
+
+let cold: Promise<LambdaHandler> | undefined;
+
+/** The deployed handler: configuration from the Lambda environment. */
+export const handler: LambdaHandler = async (event, context) => {
+  cold ??= createPlatform(loadConfig(), { defaultMetrics: false }).then(createLambdaHandler);
+  return (await cold)(event, context);
+};

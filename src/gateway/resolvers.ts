@@ -1,0 +1,23 @@
+// Merges the per-domain resolver maps and the custom scalars into one map for Apollo.
+import { apiKeyResolvers } from '../modules/apikeys/resolvers';
+import { authResolvers } from '../modules/auth/resolvers';
+import { tenantResolvers } from '../modules/tenants/resolvers';
+import type { Resolvers } from './generated/resolvers';
+import { BigIntScalar, DateTimeScalar } from './scalars';
+import { VERSION } from '../version';
+
+const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers];
+
+export function mergeResolvers(): Resolvers {
+  const merged: Record<string, Record<string, unknown>> = { Query: { version: () => VERSION } };
+  for (const m of modules) {
+    for (const [type, fields] of Object.entries(m)) {
+      const target = (merged[type] ??= {});
+      for (const [name, fn] of Object.entries(fields as Record<string, unknown>)) {
+        if (name in target) throw new Error(`Resolver ${type}.${name} is defined twice`);
+        target[name] = fn;
+      }
+    }
+  }
+  return { ...(merged as Resolvers), DateTime: DateTimeScalar, BigInt: BigIntScalar };
+}

@@ -1,0 +1,76 @@
+// API key management inside one tenant. Keys are created and revoked by the tenant's ADMIN keys only; a key from
+// another tenant sees NOT_FOUND, never a hint that the id exists.
+import type { ApiKey, ApiKeyRole, Db } from '../../db/client';
+import { isUuid } from '../../db/errors';
+import { badInput, forbidden, notFound } from '../../errors';
+import { recordAudit } from '../audit/repository';
+import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
+import type { ApiKeyRepository } from './repository';
+import { generateApiKey } from './secrets';
+
+function requireAdmin(p: Principal): TenantPrincipal {
+  if (p.kind !== 'tenant') throw forbidden('API keys belong to a tenant: call with a tenant ADMIN key');
+  if (!roleAtLeast(p.role, 'ADMIN')) throw forbidden('Managing API keys needs an ADMIN key');
+  return p;
+}
+
+export class ApiKeyService {
+  constructor(
+    private readonly db: Db,
+    private readonly keys: ApiKeyRepository,
+  ) {}
+
+  async create(p: Principal, input: { name: string; role: ApiKeyRole; expiresAt?: Date | null }, now = new Date()): Promise<{ apiKey: ApiKey; secret: string }> {
+    const admin = requireAdmin(p);
+    const problems = [];
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 100) problems.push({ path: 'input.name', message: 'must be 1-100 characters' });
+    if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) problems.push({ path: 'input.expiresAt', message: 'must be in the future' });
+    if (problems.length) throw badInput('Invalid API key request', problems);
+    const key = generateApiKey();
+    const apiKey = await this.db.$transaction(async (tx) => {
+      const row = await this.keys.create(tx, {
+        tenantId: admin.tenantId,
+        name,
+        role: input.role,
+        prefix: key.prefix,
+        secretHash: key.hash,
+        expiresAt: input.expiresAt ?? null,
+        createdByKeyId: admin.apiKeyId,
+      });
+      await recordAudit(tx, { tenantId: admin.tenantId, actor: actorOf(p), action: 'apiKey.create', targetType: 'ApiKey', targetId: row.id, data: { role: input.role } });
+      return row;
+    });
+    return { apiKey, secret: key.secret };
+  }
+
+  list(p: Principal, includeRevoked: boolean): Promise<ApiKey[]> {
+    return this.keys.listForTenant(requireAdmin(p).tenantId, includeRevoked);
+  }
+
+  async get(p: Principal, id: string): Promise<ApiKey> {
+    const admin = requireAdmin(p);
+    const row = isUuid(id) ? await this.keys.findForTenant(admin.tenantId, id) : null;
+    if (!row) throw notFound('API key', id);
+    return row;
+  }
+
+  async revoke(p: Principal, id: string, now = new Date()): Promise<ApiKey> {
+    const admin = requireAdmin(p);
+    if (!isUuid(id)) throw notFound('API key', id);
+    return this.db.$transaction(async (tx) => {
+      const existing = await tx.apiKey.findFirst({ where: { id, tenantId: admin.tenantId } });
+      if (!existing) throw notFound('API key', id);
+      if (existing.revokedAt) return existing; // revoking twice is a no-op, not an error
+      const row = await this.keys.revoke(tx, admin.tenantId, id, now);
+      if (!row) throw notFound('API key', id);
+      await recordAudit(tx, { tenantId: admin.tenantId, actor: actorOf(p), action: 'apiKey.revoke', targetType: 'ApiKey', targetId: id });
+      return row;
+    });
+  }
+
+  /** For `viewer`: the caller's own key row. */
+  async self(p: TenantPrincipal): Promise<ApiKey | null> {
+    return this.keys.findForTenant(p.tenantId, p.apiKeyId);
+  }
+}

@@ -1,0 +1,43 @@
+// Turns an Authorization header into a Principal. Unknown, revoked and expired keys are refused here, before any
+// resolver runs; a request without a header is anonymous and may only reach PUBLIC fields.
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import { unauthenticated } from '../../errors';
+import type { ApiKeyRepository } from '../apikeys/repository';
+import { hashesEqual, hashSecret, parseApiKey } from '../apikeys/secrets';
+import type { Principal } from './principal';
+
+/** lastUsedAt is advisory: write it at most once a minute per key, not on every request. */
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+export class AuthService {
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    private readonly operatorKeyHash: string | null,
+    private readonly log: Logger,
+  ) {}
+
+  async authenticate(authorization: string | undefined, now = new Date()): Promise<Principal> {
+    if (authorization === undefined || authorization.trim() === '') return { kind: 'anonymous' };
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!m) throw unauthenticated('Malformed Authorization header: expected "Bearer <api key>"');
+    const token = m[1]!;
+
+    if (this.operatorKeyHash && hashesEqual(hashSecret(token), this.operatorKeyHash)) return { kind: 'operator' };
+
+    const prefix = parseApiKey(token);
+    const row = prefix ? await this.keys.findByPrefix(prefix) : null;
+    if (!row || !hashesEqual(hashSecret(token), row.secretHash)) {
+      // Spend the same hashing work whether or not the prefix exists, so timing does not reveal valid prefixes.
+      if (!row) hashesEqual(hashSecret(token), crypto.randomBytes(32).toString('hex'));
+      throw unauthenticated('Invalid API key');
+    }
+    if (row.revokedAt) throw unauthenticated('API key has been revoked');
+    if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) throw unauthenticated(`API key expired at ${row.expiresAt.toISOString()}`);
+
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+      this.keys.touchLastUsed(row.id, now).catch((err: unknown) => this.log.warn({ err, apiKeyId: row.id }, 'could not record lastUsedAt'));
+    }
+    return { kind: 'tenant', tenantId: row.tenantId, apiKeyId: row.id, role: row.role };
+  }
+}

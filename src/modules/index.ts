@@ -1,0 +1,32 @@
+// Builds every domain service from the adapters. The gateway and the CLI reach the domain only through these.
+import type { Db } from '../db/client';
+import type { Logger } from '../logger';
+import type { ObjectStore } from '../storage';
+import { ApiKeyRepository } from './apikeys/repository';
+import { ApiKeyService } from './apikeys/service';
+import { AuthService } from './auth/service';
+import { TenantRepository } from './tenants/repository';
+import { TenantService } from './tenants/service';
+
+export interface Services {
+  auth: AuthService;
+  tenants: TenantService;
+  apiKeys: ApiKeyService;
+}
+
+export interface ServiceDeps {
+  db: Db;
+  store: ObjectStore;
+  log: Logger;
+  operatorKeyHash: string | null;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const keyRepo = new ApiKeyRepository(deps.db);
+  const tenantRepo = new TenantRepository(deps.db);
+  return {
+    auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log),
+    tenants: new TenantService(deps.db, tenantRepo, keyRepo),
+    apiKeys: new ApiKeyService(deps.db, keyRepo),
+  };
+}
