@@ -11,8 +11,7 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 
-const EnvSchema = z
-  .object({
+const EnvSchema = z.object({
     // Stack traces reach clients only when NODE_ENV=development is set explicitly; an unset NODE_ENV is production.
     NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
     /** Schema introspection (GraphQL IDEs, codegen against a server). */
@@ -39,22 +38,25 @@ const EnvSchema = z
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
-  })
-  .superRefine((env, ctx) => {
-    // Toggle as a union: naming a bucket switches to S3, and then static credentials come in pairs.
-    const hasId = env.S3_ACCESS_KEY_ID !== undefined;
-    const hasSecret = env.S3_SECRET_ACCESS_KEY !== undefined;
-    if (hasId !== hasSecret) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [hasId ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'],
-        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (or neither, to use the default AWS credential chain)',
-      });
-    }
-    if (!env.S3_BUCKET && (env.S3_ENDPOINT || hasId)) {
-      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when S3_ENDPOINT or S3 credentials are set' });
-    }
   });
+
+/**
+ * Rules that span variables. Checked on the raw environment, separately from the per-variable schema, so that
+ * they are reported together with per-variable problems instead of only after those are fixed.
+ */
+function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const hasId = Boolean(env.S3_ACCESS_KEY_ID);
+  const hasSecret = Boolean(env.S3_SECRET_ACCESS_KEY);
+  if (hasId !== hasSecret) {
+    problems.push(
+      `${hasId ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'}: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (or neither, to use the default AWS credential chain)`,
+    );
+  }
+  // Toggle as a union: naming a bucket switches to S3; its other settings mean nothing without one.
+  if (!env.S3_BUCKET && (env.S3_ENDPOINT || hasId)) problems.push('S3_BUCKET: required when S3_ENDPOINT or S3 credentials are set');
+  return problems;
+}
 
 export type StorageConfig =
   | { kind: 'local'; root: string }
@@ -93,15 +95,17 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const name = i.path.join('.') || '(environment)';
-        const value = typeof i.path[0] === 'string' ? env[i.path[0]] : undefined;
-        return `${name}: ${i.message}${value !== undefined && !/SECRET|KEY/.test(name) ? ` (got "${value}")` : ''}`;
-      }),
-    );
-  }
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => {
+          const name = i.path.join('.') || '(environment)';
+          const value = typeof i.path[0] === 'string' ? env[i.path[0]] : undefined;
+          return `${name}: ${i.message}${value !== undefined && !/SECRET|KEY/.test(name) ? ` (got "${value}")` : ''}`;
+        })),
+    ...crossFieldProblems(env),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.PRETEXT_DATA_DIR);
   const storage: StorageConfig = e.S3_BUCKET

@@ -33,7 +33,23 @@ export function listMigrations(dir = MIGRATIONS_DIR): Array<{ name: string; sql:
     });
 }
 
-export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
+/**
+ * Runs in this process one after another per database: the advisory lock serializes separate processes, but
+ * PGlite multiplexes every connection onto one session, where advisory locks are re-entrant and do not exclude.
+ */
+const inProcess = new Map<string, Promise<unknown>>();
+
+export function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
+  const previous = inProcess.get(databaseUrl) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => migrateLocked(databaseUrl, dir));
+  inProcess.set(databaseUrl, run);
+  void run.finally(() => {
+    if (inProcess.get(databaseUrl) === run) inProcess.delete(databaseUrl);
+  }).catch(() => undefined);
+  return run;
+}
+
+async function migrateLocked(databaseUrl: string, dir: string): Promise<MigrationResult> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {

@@ -1,0 +1,60 @@
+// Configuration parsing: defaults, the S3 toggle, and every bad variable reported at once.
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  test('an empty environment gives the embedded defaults', () => {
+    const c = loadConfig({});
+    expect(c.database).toEqual({ kind: 'embedded', dataDir: path.resolve('.pretext/pgdata'), poolSize: 5 });
+    expect(c.storage).toEqual({ kind: 'local', root: path.resolve('.pretext/objects') });
+    expect(c.port).toBe(4000);
+    expect(c.env).toBe('production');
+    expect(c.adminKey).toBeUndefined();
+  });
+
+  test('DATABASE_URL and S3 settings switch adapters; custom endpoints default to path-style', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgresql://u@localhost:5432/db',
+      S3_BUCKET: 'bucket',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+    });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u@localhost:5432/db', poolSize: 5 });
+    expect(c.storage).toEqual({
+      kind: 's3',
+      bucket: 'bucket',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+    });
+    expect(loadConfig({ S3_BUCKET: 'bkt' }).storage).toMatchObject({ kind: 's3', forcePathStyle: false });
+  });
+
+  test('every bad variable is reported at once, with what was expected and without echoing secrets', () => {
+    let err: ConfigError | undefined;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        PRETEXT_ADMIN_KEY: 'short',
+        S3_ACCESS_KEY_ID: 'only-id',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const joined = err!.problems.join('\n');
+    expect(err!.problems.length).toBeGreaterThanOrEqual(5);
+    expect(joined).toMatch(/PORT/);
+    expect(joined).toMatch(/DATABASE_URL: must be a postgres/);
+    expect(joined).toMatch(/PRETEXT_ADMIN_KEY: must be at least 32/);
+    expect(joined).toMatch(/S3_SECRET_ACCESS_KEY: .*set together/);
+    expect(joined).toMatch(/S3_BUCKET: required/);
+    expect(joined).toMatch(/LOG_LEVEL/);
+    expect(joined).not.toContain('short');
+    expect(joined).not.toContain('only-id');
+  });
+});
