@@ -210,16 +210,27 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async completeMultipart(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<{ etag: string }> {
-    // Verify against ListParts first: some S3-compatible servers accept unknown ETags silently.
-    const have = new Map((await this.listParts(key, uploadId)).map((p) => [p.partNumber, p]));
     if (parts.length === 0) throw new InvalidPartError('At least one part is required');
     let prev = 0;
     for (const p of parts) {
       if (p.partNumber <= prev) throw new InvalidPartError('Parts must be listed in ascending order without duplicates');
       prev = p.partNumber;
-      const stored = have.get(p.partNumber);
-      if (!stored) throw new InvalidPartError(`Part ${p.partNumber} was never uploaded`);
-      if (stored.etag.replace(/"/g, '') !== p.etag.replace(/"/g, '')) throw new InvalidPartError(`ETag mismatch for part ${p.partNumber}`);
+    }
+    // Check the claimed parts against ListParts ourselves: some S3-compatible servers accept unknown ETags
+    // silently. Where the server lacks ListParts, S3's own CompleteMultipartUpload validation is what remains.
+    const have = await this.listParts(key, uploadId).then(
+      (ps) => new Map(ps.map((p) => [p.partNumber, p])),
+      (err: unknown) => {
+        if (err instanceof S3ServiceException && (err.name === 'NotImplemented' || err.name === 'MethodNotAllowed')) return null;
+        throw err;
+      },
+    );
+    if (have) {
+      for (const p of parts) {
+        const stored = have.get(p.partNumber);
+        if (!stored) throw new InvalidPartError(`Part ${p.partNumber} was never uploaded`);
+        if (stored.etag.replace(/"/g, '') !== p.etag.replace(/"/g, '')) throw new InvalidPartError(`ETag mismatch for part ${p.partNumber}`);
+      }
     }
     try {
       const out = await this.client.send(
@@ -232,7 +243,10 @@ export class S3ObjectStore implements ObjectStore {
       );
       return { etag: out.ETag ?? '' };
     } catch (err) {
-      if (err instanceof S3ServiceException && (err.name === 'InvalidPart' || err.name === 'InvalidPartOrder' || err.name === 'NoSuchUpload')) {
+      if (
+        err instanceof S3ServiceException &&
+        ['InvalidPart', 'InvalidPartOrder', 'NoSuchUpload', 'EntityTooSmall'].includes(err.name)
+      ) {
         throw new InvalidPartError(err.message);
       }
       throw err;

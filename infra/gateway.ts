@@ -1,0 +1,123 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as batch from 'aws-cdk-lib/aws-batch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+
+export interface GatewayProps {
+  vpc: ec2.IVpc;
+  bucket: s3.IBucket;
+  database: { cluster: rds.DatabaseCluster; secret: secretsmanager.ISecret };
+  batch: { jobQueue: batch.IJobQueue; jobDefinition: batch.IJobDefinition };
+  /**
+   * The gateway bundle (built dist/ + production node_modules). Injected so synthesis (and its tests) never need a
+   * build: app.ts passes Code.fromAsset(<bundle dir>), tests pass Code.fromInline.
+   */
+  code: lambda.Code;
+  /** Module path inside the bundle + exported function. */
+  handler?: string;
+  memorySize?: number;
+  /** Extra environment (e.g. LOG_LEVEL); the wiring variables below always win. */
+  environment?: Record<string, string>;
+}
+
+export interface Gateway {
+  fn: lambda.Function;
+  api: apigwv2.HttpApi;
+}
+
+/**
+ * Environment the gateway's config module reads when it runs in this stack. DATABASE_URL is deliberately absent:
+ * the function resolves DATABASE_SECRET_ARN at cold start, so the password never sits in the Lambda configuration.
+ */
+export const GATEWAY_ENV = {
+  dispatcher: 'DISPATCHER',
+  jobQueue: 'AWS_BATCH_JOB_QUEUE',
+  jobDefinition: 'AWS_BATCH_JOB_DEFINITION',
+  bucket: 'S3_BUCKET',
+  bucketRegion: 'S3_REGION',
+  databaseSecretArn: 'DATABASE_SECRET_ARN',
+} as const;
+
+// Batch actions the gateway needs. DescribeJobs has no resource-level permissions in IAM, so it is the one
+// statement with Resource "*".
+const BATCH_UNSCOPED_READ = ['batch:DescribeJobs'];
+
+/** The GraphQL gateway as a Lambda (Node.js 20.x) behind an API Gateway HTTP API, with least-privilege grants. */
+export function createGateway(scope: Construct, props: GatewayProps): Gateway {
+  const stack = Stack.of(scope);
+  const logGroup = new logs.LogGroup(scope, 'GatewayLogs', { retention: logs.RetentionDays.ONE_MONTH });
+  const fn = new lambda.Function(scope, 'GatewayFunction', {
+    // The project targets Node 20 (tfjs/onnxruntime/pg-boss pins); the Lambda runtime matches what CI tests.
+    runtime: lambda.Runtime.NODEJS_20_X,
+    // x86_64: the bundle carries native addons (sharp, onnxruntime-node, hnswlib-node) built on x86_64 CI.
+    architecture: lambda.Architecture.X86_64,
+    code: props.code,
+    handler: props.handler ?? 'dist/src/gateway/lambda.handler',
+    memorySize: props.memorySize ?? 2048,
+    // HTTP APIs cut integrations at 30 s; the function must give up first so the client sees our error.
+    timeout: Duration.seconds(29),
+    vpc: props.vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    logGroup,
+    environment: {
+      ...props.environment,
+      NODE_ENV: 'production',
+      NODE_OPTIONS: '--enable-source-maps',
+      [GATEWAY_ENV.dispatcher]: 'aws-batch',
+      [GATEWAY_ENV.jobQueue]: props.batch.jobQueue.jobQueueArn,
+      [GATEWAY_ENV.jobDefinition]: props.batch.jobDefinition.jobDefinitionArn,
+      [GATEWAY_ENV.bucket]: props.bucket.bucketName,
+      [GATEWAY_ENV.bucketRegion]: stack.region,
+      [GATEWAY_ENV.databaseSecretArn]: props.database.secret.secretArn,
+    },
+  });
+
+  // Data: read/write the bucket (it issues the presigned URLs trainers and clients use); read the DB secret.
+  props.bucket.grantReadWrite(fn);
+  props.database.secret.grantRead(fn);
+  props.database.cluster.connections.allowDefaultPortFrom(fn, 'gateway Lambda to Aurora');
+
+  // Jobs: submit only to this queue with this job definition; terminate jobs (job ARNs are minted per job, so the
+  // narrowest IAM can express is job/* in this account and region); describe (unscopable, see above).
+  const jobArns = stack.formatArn({ service: 'batch', resource: 'job', resourceName: '*' });
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'SubmitTrainerJobs',
+      actions: ['batch:SubmitJob'],
+      resources: [props.batch.jobQueue.jobQueueArn, props.batch.jobDefinition.jobDefinitionArn],
+    }),
+  );
+  // The dispatcher tags jobs with run/tenant ids at submission; tagging is allowed only as part of SubmitJob.
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'TagTrainerJobsOnSubmit',
+      actions: ['batch:TagResource'],
+      resources: [jobArns],
+      conditions: { StringEquals: { 'batch:CreateAction': 'SubmitJob' } },
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'TerminateTrainerJobs',
+      actions: ['batch:TerminateJob'],
+      resources: [jobArns],
+    }),
+  );
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DescribeTrainerJobs', actions: BATCH_UNSCOPED_READ, resources: ['*'] }));
+
+  const api = new apigwv2.HttpApi(scope, 'GatewayApi', {
+    description: 'Pretext GraphQL gateway',
+    defaultIntegration: new HttpLambdaIntegration('GatewayIntegration', fn, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+    }),
+  });
+  return { fn, api };
+}
