@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Smoke test of the zero-config default: `npm start` with no DATABASE_URL / S3 settings (embedded PGlite + local
+// object store in a fresh data dir), then the quick start: create a tenant with the printed operator key through
+// the CLI, and query `viewer` with the tenant's key. Exits non-zero on any failure. Used by .ci/run.
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pretext-smoke-'));
+const env = { ...process.env, PRETEXT_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+delete env.DATABASE_URL;
+delete env.S3_BUCKET;
+delete env.PRETEXT_ADMIN_KEY;
+
+const server = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+const deadline = setTimeout(() => fail('server did not print its URL and operator key within 180 s'), 180_000);
+
+function fail(msg) {
+  process.stderr.write(`smoke: FAILED: ${msg}\n`);
+  server.kill('SIGKILL');
+  process.exit(1);
+}
+
+let out = '';
+server.stdout.on('data', async (chunk) => {
+  out += chunk.toString();
+  const url = /GraphQL:\s+(http:\/\/\S+)\/graphql/.exec(out)?.[1];
+  const operatorKey = /\n\s+(pt_operator_\S+)/.exec(out)?.[1];
+  if (!url || !operatorKey || server.smokeStarted) return;
+  server.smokeStarted = true;
+  clearTimeout(deadline);
+  try {
+    const health = await fetch(`${url}/readyz`).then((r) => r.json());
+    if (health.status !== 'ok') throw new Error(`readyz: ${JSON.stringify(health)}`);
+    const cli = (args, key) =>
+      JSON.parse(execFileSync(process.execPath, [path.join(root, 'bin', 'pretext.js'), ...args, '--json'], { env: { ...env, PRETEXT_URL: url, PRETEXT_API_KEY: key } }).toString());
+    const created = cli(['tenant', 'create', 'smoke'], operatorKey);
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${created.adminKey}` },
+      body: JSON.stringify({ query: '{ viewer { tenant { id name } apiKey { role } } }' }),
+    }).then((r) => r.json());
+    if (res.data?.viewer?.tenant?.name !== 'smoke' || res.data.viewer.apiKey.role !== 'ADMIN') throw new Error(`viewer: ${JSON.stringify(res)}`);
+    const keys = cli(['key', 'list'], created.adminKey);
+    if (!Array.isArray(keys) || keys.length !== 1) throw new Error(`key list: ${JSON.stringify(keys)}`);
+    process.stdout.write(`smoke: OK (${url}, tenant ${res.data.viewer.tenant.id})\n`);
+    server.kill('SIGTERM');
+    server.on('exit', () => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  } catch (err) {
+    fail(err.stack || String(err));
+  }
+});
+server.on('exit', (code) => {
+  if (!server.smokeStarted) fail(`server exited early with code ${code}:\n${out}`);
+});
