@@ -1,0 +1,13 @@
+export * from './types';
+export { randomResizedCrop, type RandomResizedCropOptions } from './randomResizedCrop';
+export { horizontalFlip } from './horizontalFlip';
+export { colorJitter, type ColorJitterOptions } from './colorJitter';
+export { gaussianNoise } from './gaussianNoise';
+export { gaussianBlur, type GaussianBlurOptions } from './gaussianBlur';
+export { maskTokens, type MaskTokensOptions, type MaskedTokens } from './maskTokens';
+export { deleteTokens } from './deleteTokens';
+export { spanCrop } from './spanCrop';
+export { cropSequence } from './cropSequence';
+export { jitter } from './jitter';
+export { scaling } from './scaling';
+export { timeMask } from './timeMask';

@@ -1,0 +1,3 @@
+export * from './rows';
+export { PrefetchLoader, type BatchMaker } from './loader';
+export { planBatches, type BatchPlan } from './batches';

@@ -1,0 +1,66 @@
+import { tf } from '../engine/tf';
+import { sequenceDim, type EncoderKind } from '../../models/spec';
+import type { PretextModel } from '../encoders/model';
+import type { ParamStore } from '../encoders/params';
+import { maskedMse } from '../losses/maskedMse';
+import type { Rng } from '../rng';
+import { buildSpec, checkRatio, ensureKind, host, modelInputs, requireSequence, sequenceInput, stack, toTensor, unsupportedEncoder } from './common';
+import { addLinear, linear } from './heads';
+import { sequenceDims } from './sequence';
+import type { Example, HostBatch, LossOptions, ModelSizing, PretextTask, TaskOptions, TaskSetup } from './types';
+
+/**
+ * MASKED × SEQUENCE: a random share of time steps is zeroed (= the feature mean after standardization); a per-position
+ * linear head reconstructs them from a non-causal conv encoder; MSE on the hidden frames only.
+ */
+export class MaskedSequenceTask implements PretextTask {
+  readonly pretext = 'MASKED' as const;
+  readonly modality = 'SEQUENCE' as const;
+  readonly encoderKinds: readonly EncoderKind[] = ['sequence'];
+  readonly maskRatio: number;
+
+  constructor(options: TaskOptions = {}) {
+    this.maskRatio = checkRatio('maskRatio', options.maskRatio ?? 0.3, 'Masked-frame modelling typically hides 0.15–0.5 of the steps.');
+  }
+
+  modelSpec(kind: EncoderKind, setup: Omit<TaskSetup, 'spec'>, sizing: ModelSizing) {
+    if (!this.encoderKinds.includes(kind)) throw unsupportedEncoder(this.pretext, this.modality, kind, this.encoderKinds);
+    return buildSpec(sequenceInput(setup), kind, sizing, 'bidirectional');
+  }
+
+  addHeads(heads: ParamStore, setup: TaskSetup): void {
+    addLinear(heads, 'task/frames', sequenceDim(setup.spec) as number, sequenceDims(setup).features);
+  }
+
+  prepare(examples: readonly Example[], rng: Rng, setup: TaskSetup): HostBatch {
+    const { length: T, features: F } = sequenceDims(setup);
+    const seqs = ensureKind(examples, 'SEQUENCE');
+    const mask = new Float32Array(seqs.length * T);
+    const inputs = seqs.map((e, b) => {
+      const x = e.values.slice();
+      let any = false;
+      for (let t = 0; t < T; t++) if (rng.next() < this.maskRatio) { mask[b * T + t] = 1; any = true; }
+      if (!any) mask[b * T + rng.int(T)] = 1;
+      for (let t = 0; t < T; t++) if (mask[b * T + t]) x.fill(0, t * F, (t + 1) * F);
+      return x;
+    });
+    return { values: stack(inputs, [T, F]), targets: stack(seqs.map((e) => e.values), [T, F]), mask: host(mask, [seqs.length, T]) };
+  }
+
+  loss(model: PretextModel, heads: ParamStore, batch: HostBatch, options: LossOptions): tf.Scalar {
+    return tf.tidy(() => {
+      const out = model.apply(modelInputs(batch), { ...options, head: false });
+      const predictions = linear(heads, 'task/frames', requireSequence(model, out, 'Masked-frame modelling'));
+      return maskedMse(predictions, toTensor(batch.targets, 'targets'), toTensor(batch.mask, 'mask'));
+    });
+  }
+
+  embedInputs(examples: readonly Example[], setup: TaskSetup): HostBatch {
+    const d = sequenceDims(setup);
+    return { values: stack(ensureKind(examples, 'SEQUENCE').map((e) => e.values), [d.length, d.features]) };
+  }
+
+  embed(model: PretextModel, _heads: ParamStore, batch: HostBatch): tf.Tensor2D {
+    return tf.tidy(() => model.apply(modelInputs(batch), { training: false, head: false }).embedding);
+  }
+}

@@ -1,0 +1,1 @@
+export { TextTokenizer, SPECIAL_TOKENS, type EncodedBatch, type TrainTokenizerOptions } from './textTokenizer';
