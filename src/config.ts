@@ -38,6 +38,39 @@ const EnvSchema = z.object({
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
+    /** Largest file accepted through a GraphQL multipart upload; larger files use presigned multipart uploads. */
+    MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(256 * 2 ** 20),
+    /** Largest file accepted through a presigned multipart upload. */
+    MAX_MULTIPART_BYTES: z.coerce.number().int().min(1).default(100 * 2 ** 30),
+    /** Part size offered to multipart clients (S3 needs ≥ 5 MiB for all parts but the last). */
+    MULTIPART_PART_BYTES: z.coerce.number().int().min(5 * 2 ** 20).default(16 * 2 ** 20),
+    UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+    /** Multipart uploads idle for longer are aborted and their parts deleted. */
+    ABANDONED_UPLOAD_HOURS: z.coerce.number().min(0.0001).default(24),
+    /** Storage quota of tenants created without one. */
+    DEFAULT_STORAGE_QUOTA_BYTES: z.coerce.number().int().min(0).default(10 * 2 ** 30),
+    // --- Training jobs (queue worker, dispatcher, supervisor, per-tenant limits) ---
+    /** Where trainer tasks run. Only `local` is wired from the environment so far; cloud dispatchers are built in code. */
+    DISPATCHER: z.enum(['local']).default('local'),
+    /** Trainer child processes the local dispatcher runs at once. */
+    LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(1),
+    /** Command (JSON array of strings) the local dispatcher runs; default: node dist/src/training/main.js. */
+    TRAINER_COMMAND: z.string().min(2).optional(),
+    /** Run the queue worker and supervisor in this process (`pretext serve` turns it on). */
+    RUN_WORKER: bool.default(false),
+    WORKER_POLL_MS: z.coerce.number().int().min(10).default(1000),
+    /** A RUNNING run whose last heartbeat is older than this is re-dispatched (resuming from its checkpoint). */
+    RUN_HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).default(120),
+    /** How often the trainer reports a heartbeat (passed to it in its spec). */
+    RUN_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).default(15),
+    RUN_DEFAULT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(6 * 3600),
+    RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    /** First retry delay; each further attempt doubles it. */
+    RUN_RETRY_BASE_MS: z.coerce.number().int().min(0).default(5000),
+    /** Per-tenant limits checked when an experiment is created. */
+    TENANT_MAX_CONCURRENT_RUNS: z.coerce.number().int().min(1).default(4),
+    /** GPU-minutes a tenant may use in a rolling 30 days. */
+    TENANT_MAX_GPU_MINUTES: z.coerce.number().min(0).default(6000),
   });
 
 /**
@@ -84,6 +117,46 @@ export interface Config {
   logLevel: string;
   introspection: boolean;
   limits: { maxBodyBytes: number; maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+  datasets: {
+    maxUploadBytes: number;
+    maxMultipartBytes: number;
+    multipartPartBytes: number;
+    uploadUrlTtlSeconds: number;
+    abandonedUploadMs: number;
+    defaultStorageQuotaBytes: bigint;
+  };
+  jobs: JobsConfig;
+}
+
+export interface JobsConfig {
+  dispatcher: 'local';
+  localMaxConcurrent: number;
+  /** argv of the trainer entrypoint for the local dispatcher. */
+  trainerCommand: string[];
+  worker: boolean;
+  pollMs: number;
+  heartbeatStaleSeconds: number;
+  heartbeatSeconds: number;
+  defaultTimeoutSeconds: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  tenantMaxConcurrentRuns: number;
+  tenantMaxGpuMinutes: number;
+  /** PATH and HOME handed to local trainer children (nothing else of this process's environment). */
+  trainerPath?: string;
+  trainerHome?: string;
+}
+
+function parseCommand(raw: string | undefined): string[] | string {
+  // Next to this file: dist/src/config.js → dist/src/training/main.js, wherever the process was started from.
+  if (raw === undefined) return [process.execPath, path.join(__dirname, 'training', 'main.js')];
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0)) return v as string[];
+  } catch {
+    // fall through to the message below
+  }
+  return 'TRAINER_COMMAND: must be a JSON array of non-empty strings, e.g. ["node","dist/src/training/main.js"]';
 }
 
 export class ConfigError extends Error {
@@ -105,7 +178,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         })),
     ...crossFieldProblems(env),
   ];
-  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  const trainerCommand = parseCommand(env.TRAINER_COMMAND);
+  if (typeof trainerCommand === 'string') problems.push(trainerCommand);
+  if (!parsed.success || problems.length || typeof trainerCommand === 'string') throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.PRETEXT_DATA_DIR);
   const storage: StorageConfig = e.S3_BUCKET
@@ -141,6 +216,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCost: e.GRAPHQL_MAX_COST,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+    },
+    datasets: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxMultipartBytes: e.MAX_MULTIPART_BYTES,
+      multipartPartBytes: e.MULTIPART_PART_BYTES,
+      uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
+      abandonedUploadMs: e.ABANDONED_UPLOAD_HOURS * 3600 * 1000,
+      defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
+    },
+    jobs: {
+      dispatcher: e.DISPATCHER,
+      localMaxConcurrent: e.LOCAL_MAX_CONCURRENT,
+      trainerCommand,
+      worker: e.RUN_WORKER,
+      pollMs: e.WORKER_POLL_MS,
+      heartbeatStaleSeconds: e.RUN_HEARTBEAT_STALE_SECONDS,
+      heartbeatSeconds: e.RUN_HEARTBEAT_SECONDS,
+      defaultTimeoutSeconds: e.RUN_DEFAULT_TIMEOUT_SECONDS,
+      maxAttempts: e.RUN_MAX_ATTEMPTS,
+      retryBaseMs: e.RUN_RETRY_BASE_MS,
+      tenantMaxConcurrentRuns: e.TENANT_MAX_CONCURRENT_RUNS,
+      tenantMaxGpuMinutes: e.TENANT_MAX_GPU_MINUTES,
+      ...(env.PATH ? { trainerPath: env.PATH } : {}),
+      ...(env.HOME ? { trainerHome: env.HOME } : {}),
     },
   };
 }

@@ -14,6 +14,8 @@ import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './modules';
 import { hashSecret } from './modules/apikeys/secrets';
 import { createObjectStore, type ObjectStore } from './storage';
+import type { Dispatcher } from './jobs/dispatchers';
+import { createJobsRuntime, type JobsRuntime } from './modules/runs/runtime';
 
 export interface Platform {
   config: Config;
@@ -30,6 +32,8 @@ export interface Platform {
   /** Signing secret for local presigned URLs (the /storage route verifies with it). */
   signingSecret: string;
   buildContext(headers: Record<string, string | string[] | undefined>): Promise<GatewayContext>;
+  /** Training jobs: the dispatcher and the queue worker + supervisor (`jobs.worker().start()`; serve does it). */
+  jobs: JobsRuntime;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,10 @@ export interface PlatformOptions {
   logger?: Logger;
   /** Collect process-level default metrics (off in tests, which create many platforms in one process). */
   defaultMetrics?: boolean;
+  /** Use this dispatcher instead of the configured one (tests point a cloud dispatcher at a loopback endpoint). */
+  dispatcher?: Dispatcher;
+  /** Limit this process's queue worker and supervisor to some tenants (a dedicated pool; tests sharing a database). */
+  jobTenantScope?: () => readonly string[] | null;
 }
 
 function readOrCreateSecretFile(file: string): string {
@@ -74,7 +82,34 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const publicUrl = { value: config.publicUrl ?? `http://${config.host}:${config.port}` };
   const db = await openDatabase(config.database);
   const store = createObjectStore(config.storage, { signingSecret, publicUrl: () => publicUrl.value });
-  const services = createServices({ db: db.prisma, store, log, operatorKeyHash: operator.hash });
+  const jobs = createJobsRuntime(config, log, opts.dispatcher);
+  const services = createServices({
+    db: db.prisma,
+    store,
+    log,
+    operatorKeyHash: operator.hash,
+    datasets: config.datasets,
+    jobs: {
+      config: config.jobs,
+      dispatcher: jobs.dispatcher,
+      gatewayUrl: () => publicUrl.value,
+      ...(opts.jobTenantScope ? { tenantScope: opts.jobTenantScope } : {}),
+    },
+  });
+  jobs.attach(services.runLifecycle);
+  if (config.jobs.worker) jobs.worker().start();
+  // Background maintenance belongs to the worker process (`pretext serve`): finish dataset processing and purges a
+  // previous process left behind, and abort abandoned multipart uploads periodically.
+  let maintenance: NodeJS.Timeout | undefined;
+  if (config.jobs.worker) {
+    const sweep = () =>
+      services.datasets.uploads.cleanupAbandoned().catch((err: unknown) => log.warn({ err }, 'abandoned-upload sweep failed'));
+    void services.datasets.processor.recover().catch((err: unknown) => log.error({ err }, 'dataset recovery failed'));
+    void services.datasets.purgeDeleted();
+    void sweep();
+    maintenance = setInterval(sweep, Math.min(config.datasets.abandonedUploadMs, 3_600_000));
+    maintenance.unref();
+  }
   const metrics = createGatewayMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const apollo = createApolloServer({ env: config.env, introspection: config.introspection, limits: config.limits, metrics, log });
 
@@ -88,6 +123,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     apollo,
     publicUrl,
     signingSecret,
+    jobs,
     ...(operator.generated ? { generatedOperatorKey: operator.generated } : {}),
     async buildContext(headers) {
       const requestId = header(headers, 'x-request-id')?.slice(0, 128) || crypto.randomUUID();
@@ -102,6 +138,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       }
     },
     async close() {
+      await jobs.close().catch((err: unknown) => log.warn({ err }, 'jobs runtime did not stop cleanly'));
+      if (maintenance) clearInterval(maintenance);
+      await services.datasets.processor.close();
       await apollo.stop().catch(() => undefined);
       await db.close();
       (store as { destroy?: () => void }).destroy?.();

@@ -6,8 +6,10 @@ import { CliError } from './client';
 import * as key from './commands/key';
 import * as serve from './commands/serve';
 import * as tenant from './commands/tenant';
+import * as train from './commands/train';
+import * as runs from './commands/runs';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, train, runs];
 
 export function buildProgram(): Command {
   const program = new Command('pretext')

@@ -3,9 +3,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import type { Platform } from '../platform';
 import { LocalObjectStore } from '../storage';
 import { localStorageRouter } from '../storage/local-http';
+import { trainerRouter } from './trainer-api';
 
 function jsonError(res: express.Response, status: number, code: string, message: string): void {
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
@@ -44,9 +46,16 @@ export async function createHttpApp(platform: Platform): Promise<express.Express
     app.use('/storage', localStorageRouter(platform.store, platform.signingSecret));
   }
 
+  // Trainer tasks report here with their job-scoped token (never an API key).
+  app.use('/internal/trainer', trainerRouter(platform.services.trainer, platform.log));
+
   await platform.apollo.start();
   app.use(
     '/graphql',
+    // GraphQL multipart requests (file uploads) stream straight through to the resolver.
+    // The library's own file-size limit truncates the stream without ending it (the request then hangs), so no
+    // limit is set here: UploadService meters every upload and answers BAD_USER_INPUT / QUOTA_EXCEEDED itself.
+    graphqlUploadExpress({ maxFiles: 1, maxFieldSize: platform.config.limits.maxBodyBytes }),
     express.json({ limit: platform.config.limits.maxBodyBytes }),
     expressMiddleware(platform.apollo, { context: ({ req }) => platform.buildContext(req.headers) }),
   );

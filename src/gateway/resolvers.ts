@@ -2,11 +2,14 @@
 import { apiKeyResolvers } from '../modules/apikeys/resolvers';
 import { authResolvers } from '../modules/auth/resolvers';
 import { tenantResolvers } from '../modules/tenants/resolvers';
+import { datasetResolvers } from '../modules/datasets/resolvers';
+import { GraphQLUpload } from 'graphql-upload-minimal';
+import { runResolvers } from '../modules/runs/resolvers';
 import type { Resolvers } from './generated/resolvers';
-import { BigIntScalar, DateTimeScalar } from './scalars';
+import { BigIntScalar, DateTimeScalar, JSONScalar } from './scalars';
 import { VERSION } from '../version';
 
-const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers];
+const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, runResolvers];
 
 export function mergeResolvers(): Resolvers {
   const merged: Record<string, Record<string, unknown>> = { Query: { version: () => VERSION } };
@@ -19,5 +22,5 @@ export function mergeResolvers(): Resolvers {
       }
     }
   }
-  return { ...(merged as Resolvers), DateTime: DateTimeScalar, BigInt: BigIntScalar };
+  return { ...(merged as Resolvers), DateTime: DateTimeScalar, BigInt: BigIntScalar, JSON: JSONScalar, Upload: GraphQLUpload };
 }

@@ -1,5 +1,5 @@
 // Custom scalars. Bad literal or variable values become GraphQL validation errors (typed, 400), not crashes.
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
 
 function badValue(name: string, detail: string): GraphQLError {
   return new GraphQLError(`Invalid ${name}: ${detail}`, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -43,4 +43,12 @@ export const BigIntScalar = new GraphQLScalarType<bigint, number | string>({
     if (ast.kind === Kind.INT || ast.kind === Kind.STRING) return parseBigInt(ast.value);
     throw badValue('BigInt', 'expected an integer');
   },
+});
+
+/** Free-form JSON (shapes, split rules, hyperparameters); validated by the service that receives it. */
+export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
+  name: 'JSON',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
 });

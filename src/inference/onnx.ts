@@ -8,8 +8,9 @@
  *   out.embedding → { type: 'float32', data: Float32Array, dims: number[] }
  *   await session.dispose();
  *
- * Data is copied into typed arrays created here (inputs) and into fresh arrays (outputs): the native binding and
- * jest's per-file realm otherwise disagree on `instanceof Float32Array` (jest issue 11864).
+ * Data is copied into typed arrays created here (inputs; a float32 feed that already is a Float32Array of this
+ * realm is passed through, and must not be changed until run() settles) and into fresh arrays (outputs): the
+ * native binding and jest's per-file realm otherwise disagree on `instanceof Float32Array` (jest issue 11864).
  */
 import * as ort from 'onnxruntime-node';
 
@@ -48,6 +49,9 @@ function toOrtTensor(name: string, feed: FeedTensor): ort.Tensor {
   }
   switch (feed.type) {
     case 'float32': {
+      // A Float32Array of this realm is handed over as is (the run only reads it), saving a copy per batch;
+      // anything else, including arrays of another realm, is copied as before.
+      if (feed.data instanceof Float32Array) return new ort.Tensor('float32', feed.data, feed.dims);
       const data = new Float32Array(size);
       for (let i = 0; i < size; i++) data[i] = Number(feed.data[i]);
       return new ort.Tensor('float32', data, feed.dims);

@@ -7,11 +7,19 @@ import { ApiKeyService } from './apikeys/service';
 import { AuthService } from './auth/service';
 import { TenantRepository } from './tenants/repository';
 import { TenantService } from './tenants/service';
+import { createDatasetServices, type DatasetServiceDeps } from './datasets';
+import type { DatasetService } from './datasets/service';
+import { createRunServices, type JobsDeps, type RunServices } from './runs';
 
 export interface Services {
   auth: AuthService;
   tenants: TenantService;
   apiKeys: ApiKeyService;
+  datasets: DatasetService;
+  experiments: RunServices['experiments'];
+  runs: RunServices['runs'];
+  trainer: RunServices['trainer'];
+  runLifecycle: RunServices['lifecycle'];
 }
 
 export interface ServiceDeps {
@@ -19,6 +27,8 @@ export interface ServiceDeps {
   store: ObjectStore;
   log: Logger;
   operatorKeyHash: string | null;
+  datasets: DatasetServiceDeps['cfg'];
+  jobs: JobsDeps;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -28,5 +38,7 @@ export function createServices(deps: ServiceDeps): Services {
     auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log),
     tenants: new TenantService(deps.db, tenantRepo, keyRepo),
     apiKeys: new ApiKeyService(deps.db, keyRepo),
+    datasets: createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets }),
+    ...(({ lifecycle, ...rest }) => ({ ...rest, runLifecycle: lifecycle }))(createRunServices({ db: deps.db, store: deps.store, log: deps.log, jobs: deps.jobs })),
   };
 }

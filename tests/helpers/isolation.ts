@@ -22,6 +22,8 @@ export interface IsolationCase<F = unknown> {
    * 'filtered': list-style operations; the foreign call may succeed but must not contain A's secrets.
    */
   expect?: 'error' | 'filtered';
+  /** Sends the operation some other way than a JSON GraphQL request (e.g. a multipart upload). */
+  send?(t: TestPlatform, key: string, f: F): Promise<GqlResponse>;
 }
 
 export async function assertIsolated<F>(t: TestPlatform, c: IsolationCase<F>): Promise<void> {
@@ -32,7 +34,7 @@ export async function assertIsolated<F>(t: TestPlatform, c: IsolationCase<F>): P
   const before = JSON.stringify(await c.snapshot(t, fixture));
 
   for (const role of ['ADMIN', 'MEMBER', 'READER'] as const) {
-    const res: GqlResponse = await t.exec(c.query, vars, { key: foreign.keys[role] });
+    const res: GqlResponse = c.send ? await c.send(t, foreign.keys[role], fixture) : await t.exec(c.query, vars, { key: foreign.keys[role] });
     const text = JSON.stringify(res.body);
     if ((c.expect ?? 'error') === 'error') {
       const got = codes(res);
@@ -47,7 +49,8 @@ export async function assertIsolated<F>(t: TestPlatform, c: IsolationCase<F>): P
   const after = JSON.stringify(await c.snapshot(t, fixture));
   if (after !== before) throw new Error(`${c.field}: tenant A's state changed after foreign calls:\n before ${before}\n after  ${after}`);
 
-  const control = await t.exec(c.query, vars, { key: owner.keys[c.ownerRole ?? 'ADMIN'] });
+  const ownerKey = owner.keys[c.ownerRole ?? 'ADMIN'];
+  const control = c.send ? await c.send(t, ownerKey, fixture) : await t.exec(c.query, vars, { key: ownerKey });
   if (control.body.errors?.length) throw new Error(`${c.field}: control call by the owner failed: ${JSON.stringify(control.body.errors)}`);
   if ((c.expect ?? 'error') === 'filtered') {
     const text = JSON.stringify(control.body);

@@ -15,7 +15,7 @@ import { testDatabaseConfig } from './db';
 
 export type Transport = 'http' | 'lambda';
 
-export interface GqlResponse<T = Record<string, unknown>> {
+export interface GqlResponse<T = Record<string, any>> {
   status: number;
   body: { data?: T | null; errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }> };
 }

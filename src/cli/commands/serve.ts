@@ -11,7 +11,8 @@ export function register(program: Command): void {
     .option('--port <port>', 'port to listen on (default: PORT or 4000)')
     .option('--host <host>', 'interface to bind (default: HOST or 127.0.0.1)')
     .action(async (opts: { port?: string; host?: string }) => {
-      const config = loadConfig({ ...process.env, ...(opts.port ? { PORT: opts.port } : {}), ...(opts.host ? { HOST: opts.host } : {}) });
+      // The whole platform in one process: the queue worker, local dispatcher and supervisor run here too.
+      const config = loadConfig({ RUN_WORKER: 'true', ...process.env, ...(opts.port ? { PORT: opts.port } : {}), ...(opts.host ? { HOST: opts.host } : {}) });
       const platform = await createPlatform(config, { generateOperatorKey: true });
       const server = await startHttpServer(platform, { port: config.port, host: config.host });
       const lines = [

@@ -1,5 +1,6 @@
 // Who is calling. Derived once per request from the Authorization header.
 import type { ApiKeyRole } from '../../db/client';
+import { AppError, ErrorCode } from '../../errors';
 
 export type Principal =
   | { kind: 'anonymous' }
@@ -23,4 +24,14 @@ export function actorOf(p: Principal): string {
     case 'anonymous':
       return 'anonymous';
   }
+}
+
+/**
+ * The calling tenant, checked again at the service layer (the gateway's @access rule is the first check).
+ * Services take the tenant from here, never from arguments, so a foreign id can only ever miss.
+ */
+export function requireTenant(p: Principal, role: ApiKeyRole): TenantPrincipal {
+  if (p.kind !== 'tenant') throw new AppError(ErrorCode.FORBIDDEN, 'This operation needs a tenant API key');
+  if (!roleAtLeast(p.role, role)) throw new AppError(ErrorCode.FORBIDDEN, `This operation needs role ${role} or higher; this key has role ${p.role}`);
+  return p;
 }

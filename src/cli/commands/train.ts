@@ -1,0 +1,76 @@
+// `pretext train` (server mode): creates an experiment on a READY dataset version and queues its first run.
+import type { Command } from 'commander';
+import { CliError, clientOptionsFromEnv, gql } from '../client';
+import { print } from '../output';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new CliError(`--${name} must be an integer, got "${v}"`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliError(`--${name} must be a number, got "${v}"`);
+  return n;
+};
+
+interface TrainOpts {
+  datasetVersion: string;
+  pretext: string;
+  encoder: string;
+  name?: string;
+  dim?: number;
+  layers?: number;
+  batchSize?: number;
+  steps?: number;
+  epochs?: number;
+  learningRate?: number;
+  checkpointEvery?: number;
+  seed?: number;
+  gpus?: number;
+  timeout?: number;
+  maxAttempts?: number;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('Start an experiment on the server: validates, checks quotas and queues a training run')
+    .requiredOption('--dataset-version <id>', 'READY dataset version to train on')
+    .requiredOption('--pretext <pretext>', 'MASKED, CONTRASTIVE or NEXT_STEP')
+    .requiredOption('--encoder <kind>', 'encoder family: mlp, cnn, transformer or sequence (the error lists what fits)')
+    .option('--name <name>', 'experiment (and model) name')
+    .option('--dim <n>', 'embedding width', int('dim'))
+    .option('--layers <n>', 'encoder depth', int('layers'))
+    .option('--batch-size <n>', 'batch size', int('batch-size'))
+    .option('--steps <n>', 'optimizer steps', int('steps'))
+    .option('--epochs <n>', 'passes over the data (when --steps is not given)', int('epochs'))
+    .option('--learning-rate <x>', 'peak learning rate', num('learning-rate'))
+    .option('--checkpoint-every <n>', 'checkpoint every N steps', int('checkpoint-every'))
+    .option('--seed <n>', 'random seed', int('seed'))
+    .option('--gpus <n>', 'GPUs per task', int('gpus'))
+    .option('--timeout <seconds>', 'run timeout', int('timeout'))
+    .option('--max-attempts <n>', 'attempts before the run FAILS', int('max-attempts'))
+    .option('--json', 'machine-readable output')
+    .action(async (o: TrainOpts) => {
+      const pick = <T extends object>(v: T) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
+      const input = {
+        ...(o.name ? { name: o.name } : {}),
+        datasetVersionId: o.datasetVersion,
+        pretext: o.pretext.toUpperCase(),
+        encoder: pick({ kind: o.encoder, dim: o.dim, layers: o.layers }),
+        hyperparameters: pick({ batchSize: o.batchSize, steps: o.steps, epochs: o.epochs, learningRate: o.learningRate, checkpointEvery: o.checkpointEvery, seed: o.seed }),
+        resources: pick({ gpus: o.gpus, timeoutSeconds: o.timeout, maxAttempts: o.maxAttempts }),
+      };
+      const data = await gql<{ createExperiment: { experiment: { id: string; name: string }; run: { id: string; status: string } } }>(
+        clientOptionsFromEnv(),
+        `mutation($input: CreateExperimentInput!) { createExperiment(input: $input) { experiment { id name } run { id status } } }`,
+        { input },
+      );
+      const { experiment, run } = data.createExperiment;
+      print(!!o.json, data.createExperiment, () =>
+        [`Experiment ${experiment.name} (${experiment.id})`, `Run ${run.id}: ${run.status}`, `Watch it: pretext runs watch ${run.id}`].join('\n'),
+      );
+    });
+}

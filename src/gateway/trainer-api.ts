@@ -1,0 +1,37 @@
+// REST shim for trainer tasks under /internal/trainer/*. Not GraphQL: a trainer has no API key, only its
+// job-scoped token (Authorization: Bearer ptj_…), and this surface is exactly what that token may do.
+import express from 'express';
+import type { Logger } from '../logger';
+import { TrainerApiError, type TrainerService } from '../modules/runs/trainer';
+
+export function trainerRouter(trainer: TrainerService, log: Logger): express.Router {
+  const r = express.Router();
+  r.use(express.json({ limit: '2mb' }));
+
+  type Handler = (run: Awaited<ReturnType<TrainerService['authenticate']>>, body: Record<string, unknown>) => Promise<unknown>;
+  const route = (method: 'get' | 'post', path: string, fn: Handler, opts: { allowSucceeded?: boolean } = {}) => {
+    r[method](path, async (req, res) => {
+      try {
+        const run = await trainer.authenticate(req.headers.authorization, opts);
+        res.json(await fn(run, (req.body ?? {}) as Record<string, unknown>));
+      } catch (err) {
+        if (err instanceof TrainerApiError) {
+          res.status(err.status).json({ error: err.message });
+          return;
+        }
+        log.error({ err, path }, 'trainer API error');
+        res.status(500).json({ error: 'internal error' });
+      }
+    });
+  };
+
+  route('get', '/spec', (run) => trainer.spec(run));
+  route('post', '/presign', (run, b) => trainer.presign(run, b));
+  route('post', '/heartbeat', (run, b) => trainer.heartbeat(run, b));
+  route('post', '/metrics', (run, b) => trainer.metrics(run, b));
+  route('post', '/logs', (run, b) => trainer.logs(run, b));
+  route('post', '/checkpoint', (run, b) => trainer.checkpoint(run, b));
+  route('post', '/fail', (run, b) => trainer.fail(run, b));
+  route('post', '/complete', (run, b) => trainer.complete(run, b as never), { allowSucceeded: true });
+  return r;
+}

@@ -1,0 +1,18 @@
+// Wires the dataset domain's repository, upload service, processor and service.
+import type { Logger } from 'pino';
+import type { Config } from '../../config';
+import type { Db } from '../../db/client';
+import type { ObjectStore } from '../../storage';
+import { DatasetProcessor } from './processor';
+import { DatasetRepository } from './repository';
+import { DatasetService } from './service';
+import { UploadService } from './uploads';
+
+export interface DatasetServiceDeps { db: Db; store: ObjectStore; log: Logger; cfg: Config['datasets'] }
+
+export function createDatasetServices(deps: DatasetServiceDeps): DatasetService {
+  const repo = new DatasetRepository(deps.db);
+  const uploads = new UploadService(deps.db, deps.store, repo, deps.cfg, deps.log);
+  const processor = new DatasetProcessor(deps.db, deps.store, deps.log);
+  return new DatasetService(deps.db, deps.store, repo, uploads, processor, deps.log);
+}

@@ -1,0 +1,111 @@
+// Turns a finalized version's files into shards + manifest (src/ingest) in the background, one version at a time
+// per process. Status moves PROCESSING → READY | FAILED in one conditional update; a version left PROCESSING by a
+// crash is picked up again by recover() at start-up, after its partial output is deleted.
+import { PassThrough, type Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Db, Prisma } from '../../db/client';
+import { IngestError, ingestStoreFrom, processDatasetVersion, type Manifest, type RowShape, type UploadedFile } from '../../ingest';
+import type { ObjectStore } from '../../storage';
+import { versionPrefix } from './keys';
+
+/** A Readable now for an object the store opens asynchronously (ingest opens files synchronously). */
+function lazyStream(open: () => Promise<Readable>): Readable {
+  const out = new PassThrough();
+  open().then(
+    (s) => {
+      s.on('error', (err) => out.destroy(err));
+      s.pipe(out);
+    },
+    (err: Error) => out.destroy(err),
+  );
+  return out;
+}
+
+export function manifestSummary(m: Manifest): Prisma.InputJsonValue {
+  const { shards, sources, ...rest } = m;
+  return { ...rest, shardCount: shards.length, sourceCount: sources.length } as unknown as Prisma.InputJsonValue;
+}
+
+export class DatasetProcessor {
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: ObjectStore,
+    private readonly log: Logger,
+  ) {}
+
+  enqueue(versionId: string): void {
+    if (this.closed) return;
+    this.pending += 1;
+    this.chain = this.chain
+      .then(() => this.process(versionId))
+      .catch((err: unknown) => this.log.error({ err, versionId }, 'dataset processing crashed'))
+      .finally(() => {
+        this.pending -= 1;
+      });
+  }
+
+  /** Resolves when everything enqueued so far is done (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Re-processes versions a previous process left in PROCESSING. */
+  async recover(): Promise<number> {
+    const stuck = await this.db.datasetVersion.findMany({ where: { status: 'PROCESSING' }, select: { id: true } });
+    for (const v of stuck) this.enqueue(v.id);
+    return stuck.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+  }
+
+  private async process(versionId: string): Promise<void> {
+    const version = await this.db.datasetVersion.findUnique({ where: { id: versionId }, include: { dataset: true, files: true } });
+    if (!version || version.status !== 'PROCESSING' || version.dataset.deletedAt) return;
+    const prefix = versionPrefix(version.tenantId, version.datasetId, version.id);
+    // Output of an interrupted earlier attempt must not mix with this one.
+    await this.store.deletePrefix(`${prefix}/`);
+    const files: UploadedFile[] = version.files
+      .filter((f) => f.status === 'UPLOADED')
+      .map((f) => ({ name: f.name, bytes: Number(f.bytes), sha256: f.sha256 ?? '', open: () => lazyStream(() => this.store.get(f.storageKey)) }));
+    const split = (version.splitRule ?? {}) as { seed?: string; validation?: number; test?: number };
+    const started = Date.now();
+    try {
+      const manifest = await processDatasetVersion({
+        files,
+        shape: version.shape as unknown as RowShape,
+        store: ingestStoreFrom(this.store),
+        keyPrefix: prefix,
+        split,
+      });
+      const manifestKey = `${prefix}/manifest.json`;
+      const manifestBytes = (await this.store.head(manifestKey))?.bytes ?? 0;
+      const shardBytes = manifest.shards.reduce((s, x) => s + x.bytes, 0) + manifestBytes;
+      const { count } = await this.db.datasetVersion.updateMany({
+        where: { id: versionId, status: 'PROCESSING' },
+        data: { status: 'READY', stats: manifestSummary(manifest), manifestKey, shardBytes: BigInt(shardBytes), readyAt: new Date(), error: undefined },
+      });
+      if (count === 0) await this.store.deletePrefix(`${prefix}/`); // deleted meanwhile: drop the output
+      this.log.info({ versionId, rows: manifest.rows, ms: Date.now() - started }, 'dataset version ready');
+    } catch (err) {
+      await this.store.deletePrefix(`${prefix}/`).catch(() => undefined);
+      const error =
+        err instanceof IngestError
+          ? { message: err.message, problems: err.problems, truncated: err.truncated }
+          : err instanceof RangeError
+            ? { message: err.message, problems: [], truncated: false }
+            : { message: 'Processing failed because of an internal error; try finalizing a new version', problems: [], truncated: false };
+      if (!(err instanceof IngestError) && !(err instanceof RangeError)) this.log.error({ err, versionId }, 'dataset processing failed');
+      await this.db.datasetVersion.updateMany({
+        where: { id: versionId, status: 'PROCESSING' },
+        data: { status: 'FAILED', error: error as unknown as Prisma.InputJsonValue },
+      });
+    }
+  }
+}

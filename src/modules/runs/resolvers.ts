@@ -1,0 +1,32 @@
+// Thin GraphQL resolvers for experiments and runs.
+import type { Resolvers } from '../../gateway/generated/resolvers';
+
+export const runResolvers: Resolvers = {
+  Query: {
+    experiment: (_p, { id }, ctx) => ctx.services.experiments.get(ctx.principal, id),
+    experiments: (_p, args, ctx) => ctx.services.experiments.list(ctx.principal, args.first ?? 20, args.after),
+    run: (_p, { id }, ctx) => ctx.services.runs.get(ctx.principal, id),
+    runs: (_p, args, ctx) => ctx.services.runs.list(ctx.principal, { status: args.status ?? null, first: args.first ?? 20, after: args.after }),
+  },
+  Mutation: {
+    createExperiment: (_p, { input }, ctx) => ctx.services.experiments.create(ctx.principal, input),
+    cancelRun: (_p, { id }, ctx) => ctx.services.runs.cancel(ctx.principal, id),
+    retryRun: (_p, { id }, ctx) => ctx.services.runs.retry(ctx.principal, id),
+  },
+  Experiment: {
+    encoder: (e) => e.encoderSpec,
+    runs: (e, _a, ctx) => ctx.services.experiments.runsOf(e),
+  },
+  Run: {
+    metrics: (run, args, ctx) => ctx.services.runs.metrics(run, args.name, args.last ?? 1000),
+    logs: (run, args, ctx) => ctx.services.runs.logs(run, args.tail ?? 100),
+    model: async (run, _a, ctx) => {
+      const mv = await ctx.services.runs.model(run);
+      return mv
+        ? { modelId: mv.modelId, modelVersionId: mv.id, name: mv.model.name, version: mv.version, onnxKey: mv.onnxKey, embeddingDim: mv.embeddingDim, createdAt: mv.createdAt }
+        : null;
+    },
+  },
+  MetricPoint: { at: (m) => m.createdAt },
+  RunLogLine: { at: (l) => l.createdAt },
+};

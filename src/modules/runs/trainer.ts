@@ -1,0 +1,216 @@
+// What a trainer task may do with its job-scoped token, and nothing more: read its spec, get presigned URLs for
+// exactly its dataset version's manifest and shards (given in the spec) and for objects under its own output
+// prefix `tenants/<t>/runs/<run>/`, report heartbeats, metrics, logs and checkpoints, and report completion.
+import type { Db, Prisma, Run } from '../../db/client';
+import type { JobsConfig } from '../../config';
+import { ingestStoreFrom, readManifest } from '../../ingest';
+import { hashJobToken, parseJobToken } from '../../jobs/tokens';
+import { assertValidKey, tenantKey, type ObjectStore } from '../../storage';
+import type { RunLifecycle } from './lifecycle';
+import { readRunConfig, type RunConfig } from './run-config';
+import { transition } from './state';
+
+/** Errors the REST shim turns into HTTP statuses. */
+export class TrainerApiError extends Error {
+  constructor(readonly status: 400 | 401 | 404 | 409, message: string) {
+    super(message);
+    this.name = 'TrainerApiError';
+  }
+}
+
+const URL_TTL_SECONDS = 3600;
+
+export interface TrainerSpec {
+  runId: string;
+  attempt: number;
+  heartbeatSeconds: number;
+  train: RunConfig['train'];
+  manifest: { key: string; url: string };
+  shards: Array<{ key: string; url: string }>;
+  /** The last checkpoint (resume from it), or null. */
+  checkpoint: { step: number; prefix: string; jsonUrl: string; tensorsUrl: string } | null;
+  outputPrefix: string;
+}
+
+export interface CompletionReport {
+  onnxKey: string;
+  tokenizerKey?: string | null;
+  inputSpec: Prisma.InputJsonValue;
+  embeddingDim: number;
+  evaluation?: Prisma.InputJsonValue | null;
+}
+
+export class TrainerService {
+  constructor(
+    private readonly db: Db,
+    private readonly store: ObjectStore,
+    private readonly lifecycle: RunLifecycle,
+    private readonly jobs: JobsConfig,
+  ) {}
+
+  /**
+   * The run a token belongs to. Only live runs accept reports; a SUCCEEDED run still answers `complete` so that a
+   * repeated completion report gets the same model version back instead of an error.
+   */
+  async authenticate(authorization: string | undefined, opts: { allowSucceeded?: boolean } = {}, now = new Date()): Promise<Run> {
+    const token = parseJobToken(authorization);
+    if (!token) throw new TrainerApiError(401, 'A job token is required: Authorization: Bearer ptj_…');
+    const run = await this.db.run.findFirst({ where: { tokenHash: hashJobToken(token) } });
+    const allowed = ['DISPATCHED', 'RUNNING', ...(opts.allowSucceeded ? ['SUCCEEDED'] : [])];
+    if (!run || !run.tokenExpiresAt || run.tokenExpiresAt <= now || !allowed.includes(run.status)) {
+      throw new TrainerApiError(401, 'This job token is unknown, expired, or its run is no longer running');
+    }
+    return run;
+  }
+
+  outputPrefix(run: Pick<Run, 'tenantId' | 'id'>): string {
+    return `${tenantKey(run.tenantId, 'runs', run.id)}/`;
+  }
+
+  /** First call of an attempt: DISPATCHED → RUNNING, and everything the trainer needs. */
+  async spec(run: Run, now = new Date()): Promise<TrainerSpec> {
+    const cfg = readRunConfig(run.config);
+    if (run.status === 'DISPATCHED') {
+      await transition(this.db, run.id, 'DISPATCHED', 'RUNNING', { heartbeatAt: now, ...(run.startedAt ? {} : { startedAt: now }) }, { attempt: run.attempt }, now);
+    }
+    const manifest = await readManifest(ingestStoreFrom(this.store), cfg.manifestKey);
+    const shards = await Promise.all(manifest.shards.map(async (s) => ({ key: s.key, url: await this.store.presignGet(s.key, URL_TTL_SECONDS) })));
+    let checkpoint: TrainerSpec['checkpoint'] = null;
+    if (run.checkpointKey && run.checkpointStep !== null) {
+      const prefix = run.checkpointKey.replace(/\/+$/, '');
+      checkpoint = {
+        step: run.checkpointStep,
+        prefix,
+        jsonUrl: await this.store.presignGet(`${prefix}/checkpoint.json`, URL_TTL_SECONDS),
+        tensorsUrl: await this.store.presignGet(`${prefix}/tensors.bin`, URL_TTL_SECONDS),
+      };
+    }
+    return {
+      runId: run.id,
+      attempt: run.attempt,
+      heartbeatSeconds: this.jobs.heartbeatSeconds,
+      train: cfg.train,
+      manifest: { key: cfg.manifestKey, url: await this.store.presignGet(cfg.manifestKey, URL_TTL_SECONDS) },
+      shards,
+      checkpoint,
+      outputPrefix: this.outputPrefix(run),
+    };
+  }
+
+  /** A key under the run's output prefix, from a relative path; anything else is refused. */
+  ownKey(run: Run, relative: unknown): string {
+    if (typeof relative !== 'string' || relative.length === 0 || relative.length > 512) throw new TrainerApiError(400, 'path must be a relative object path under the run prefix');
+    const key = `${this.outputPrefix(run)}${relative.replace(/^\/+/, '')}`;
+    try {
+      assertValidKey(key);
+    } catch (err) {
+      throw new TrainerApiError(400, (err as Error).message);
+    }
+    return key;
+  }
+
+  async presign(run: Run, body: { path?: unknown; method?: unknown }): Promise<{ key: string; url: string }> {
+    const key = this.ownKey(run, body.path);
+    if (body.method === 'PUT') return { key, url: await this.store.presignPut(key, URL_TTL_SECONDS) };
+    if (body.method === 'GET') return { key, url: await this.store.presignGet(key, URL_TTL_SECONDS) };
+    throw new TrainerApiError(400, `Unsupported method: "${String(body.method)}". Should be one of: GET, PUT.`);
+  }
+
+  async heartbeat(run: Run, body: { step?: unknown; totalSteps?: unknown }, now = new Date()): Promise<{ cancel: boolean }> {
+    const step = Number.isInteger(body.step) ? (body.step as number) : run.step;
+    const total = Number.isInteger(body.totalSteps) && (body.totalSteps as number) > 0 ? (body.totalSteps as number) : run.totalSteps;
+    await this.db.run.updateMany({
+      where: { id: run.id, attempt: run.attempt, status: { in: ['DISPATCHED', 'RUNNING'] } },
+      data: { heartbeatAt: now, step, ...(total ? { totalSteps: total, progress: Math.min(1, step / total) } : {}) },
+    });
+    return { cancel: false };
+  }
+
+  async metrics(run: Run, body: { points?: unknown }): Promise<{ accepted: number }> {
+    const points = Array.isArray(body.points) ? body.points.slice(0, 1000) : [];
+    const data = points
+      .filter((p): p is { step: number; name: string; value: number; epoch?: number } =>
+        !!p && Number.isInteger(p.step) && typeof p.name === 'string' && p.name.length > 0 && p.name.length <= 64 && typeof p.value === 'number' && Number.isFinite(p.value))
+      .map((p) => ({ tenantId: run.tenantId, runId: run.id, attempt: run.attempt, step: p.step, name: p.name, value: p.value, ...(Number.isInteger(p.epoch) ? { epoch: p.epoch } : {}) }));
+    if (data.length) await this.db.metricPoint.createMany({ data });
+    return { accepted: data.length };
+  }
+
+  async logs(run: Run, body: { lines?: unknown }): Promise<{ accepted: number }> {
+    const lines = Array.isArray(body.lines) ? body.lines.slice(0, 500) : [];
+    const data = lines
+      .filter((l): l is { level: string; message: string } => !!l && typeof l.message === 'string')
+      .map((l) => ({ tenantId: run.tenantId, runId: run.id, attempt: run.attempt, level: ['info', 'warn', 'error'].includes(l.level) ? l.level : 'info', message: l.message.slice(0, 4000) }));
+    if (data.length) await this.db.runLog.createMany({ data });
+    return { accepted: data.length };
+  }
+
+  async checkpoint(run: Run, body: { step?: unknown; path?: unknown }): Promise<{ ok: true }> {
+    if (!Number.isInteger(body.step) || (body.step as number) < 0) throw new TrainerApiError(400, 'step must be an integer ≥ 0');
+    const prefix = this.ownKey(run, body.path);
+    if (!(await this.store.head(`${prefix}/checkpoint.json`)) || !(await this.store.head(`${prefix}/tensors.bin`))) {
+      throw new TrainerApiError(400, `Upload ${prefix}/checkpoint.json and tensors.bin before reporting the checkpoint`);
+    }
+    await this.db.run.updateMany({ where: { id: run.id, attempt: run.attempt, status: 'RUNNING' }, data: { checkpointKey: prefix, checkpointStep: body.step as number } });
+    return { ok: true };
+  }
+
+  /** The attempt failed in a way the trainer saw (bad data, exception): record the reason, retry or fail. */
+  async fail(run: Run, body: { error?: unknown; retryable?: unknown }): Promise<{ ok: true }> {
+    const reason = typeof body.error === 'string' && body.error ? body.error.slice(0, 2000) : 'the trainer reported a failure';
+    await this.lifecycle.finishAttempt(run.id, run.attempt, `trainer error: ${reason}`, body.retryable !== false);
+    return { ok: true };
+  }
+
+  /**
+   * Registers the trained encoder: a Model named after the experiment and a new ModelVersion, then SUCCEEDED.
+   * Idempotent: ModelVersion.runId is UNIQUE, so a repeated (or concurrent) report returns the version already there.
+   */
+  async complete(run: Run, report: CompletionReport): Promise<{ modelId: string; modelVersionId: string; version: number }> {
+    const existing = await this.db.modelVersion.findUnique({ where: { runId: run.id } });
+    if (existing) return { modelId: existing.modelId, modelVersionId: existing.id, version: existing.version };
+    if (run.status === 'SUCCEEDED') throw new TrainerApiError(409, 'The run already succeeded without a model version');
+    const onnxKey = this.ownKey(run, report.onnxKey?.startsWith(this.outputPrefix(run)) ? report.onnxKey.slice(this.outputPrefix(run).length) : report.onnxKey);
+    const tokenizerKey = report.tokenizerKey
+      ? this.ownKey(run, report.tokenizerKey.startsWith(this.outputPrefix(run)) ? report.tokenizerKey.slice(this.outputPrefix(run).length) : report.tokenizerKey)
+      : null;
+    if (!(await this.store.head(onnxKey))) throw new TrainerApiError(400, `Upload ${onnxKey} before reporting completion`);
+    if (tokenizerKey && !(await this.store.head(tokenizerKey))) throw new TrainerApiError(400, `Upload ${tokenizerKey} before reporting completion`);
+    if (!Number.isInteger(report.embeddingDim) || report.embeddingDim < 1) throw new TrainerApiError(400, 'embeddingDim must be a positive integer');
+    const experiment = run.experimentId ? await this.db.experiment.findFirst({ where: { id: run.experimentId, tenantId: run.tenantId }, include: { datasetVersion: { include: { dataset: true } } } }) : null;
+    if (!experiment) throw new TrainerApiError(404, 'The run has no experiment to name its model after');
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const model = await tx.model.upsert({
+          where: { tenantId_name: { tenantId: run.tenantId, name: experiment.name } },
+          create: { tenantId: run.tenantId, name: experiment.name, modality: experiment.datasetVersion.dataset.modality },
+          update: {},
+        });
+        const last = await tx.modelVersion.findFirst({ where: { modelId: model.id }, orderBy: { version: 'desc' }, select: { version: true } });
+        const mv = await tx.modelVersion.create({
+          data: {
+            tenantId: run.tenantId,
+            modelId: model.id,
+            version: (last?.version ?? 0) + 1,
+            runId: run.id,
+            onnxKey,
+            tokenizerKey,
+            inputSpec: report.inputSpec,
+            embeddingDim: report.embeddingDim,
+            ...(report.evaluation ? { evaluation: report.evaluation } : {}),
+          },
+        });
+        if (run.status === 'DISPATCHED') await transition(tx, run.id, 'DISPATCHED', 'RUNNING', {}, { attempt: run.attempt });
+        const done = await transition(tx, run.id, 'RUNNING', 'SUCCEEDED', { progress: 1, error: null }, { attempt: run.attempt });
+        if (!done) throw new TrainerApiError(409, 'The run is no longer running (cancelled or superseded); the model was not registered');
+        await tx.runLog.create({ data: { tenantId: run.tenantId, runId: run.id, attempt: run.attempt, level: 'info', message: `registered model ${model.name} version ${mv.version}` } });
+        return { modelId: model.id, modelVersionId: mv.id, version: mv.version };
+      });
+    } catch (err) {
+      // A concurrent report won the UNIQUE(run_id) race: answer with its version.
+      const again = await this.db.modelVersion.findUnique({ where: { runId: run.id } });
+      if (again) return { modelId: again.modelId, modelVersionId: again.id, version: again.version };
+      throw err;
+    }
+  }
+}
