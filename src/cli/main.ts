@@ -3,13 +3,14 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { VERSION } from '../version';
 import { CliError } from './client';
+import * as dataset from './commands/dataset';
 import * as key from './commands/key';
 import * as serve from './commands/serve';
 import * as tenant from './commands/tenant';
 import * as train from './commands/train';
 import * as runs from './commands/runs';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, train, runs];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, dataset, train, runs];
 
 export function buildProgram(): Command {
   const program = new Command('pretext')
