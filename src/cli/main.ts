@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { VERSION } from '../version';
 import { CliError } from './client';
+import * as bench from './commands/bench';
 import * as dataset from './commands/dataset';
 import * as key from './commands/key';
 import * as serve from './commands/serve';
@@ -10,7 +11,7 @@ import * as tenant from './commands/tenant';
 import * as train from './commands/train';
 import * as runs from './commands/runs';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, dataset, train, runs];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, dataset, bench, train, runs];
 
 export function buildProgram(): Command {
   const program = new Command('pretext')
