@@ -50,8 +50,26 @@ const EnvSchema = z.object({
     /** Storage quota of tenants created without one. */
     DEFAULT_STORAGE_QUOTA_BYTES: z.coerce.number().int().min(0).default(10 * 2 ** 30),
     // --- Training jobs (queue worker, dispatcher, supervisor, per-tenant limits) ---
-    /** Where trainer tasks run. Only `local` is wired from the environment so far; cloud dispatchers are built in code. */
-    DISPATCHER: z.enum(['local']).default('local'),
+    /** Where trainer tasks run: child processes here, or GPU container tasks (settings below; see dispatcherProblems). */
+    DISPATCHER: z.enum(['local', 'aws-batch', 'ecs', 'kubernetes']).default('local'),
+    /** AWS dispatchers: region and (VPC / test) endpoint override of the Batch or ECS API. */
+    DISPATCH_AWS_REGION: z.string().min(1).default('us-east-1'),
+    DISPATCH_AWS_ENDPOINT: z.url().optional(),
+    BATCH_JOB_QUEUE: z.string().min(1).optional(),
+    BATCH_JOB_DEFINITION: z.string().min(1).optional(),
+    ECS_CLUSTER: z.string().min(1).optional(),
+    ECS_TASK_DEFINITION: z.string().min(1).optional(),
+    ECS_CONTAINER_NAME: z.string().min(1).default('trainer'),
+    /** Comma-separated GPU capacity provider names. */
+    ECS_CAPACITY_PROVIDERS: z.string().min(1).optional(),
+    /** Comma-separated subnet ids (awsvpc networking) and security groups. */
+    ECS_SUBNETS: z.string().min(1).optional(),
+    ECS_SECURITY_GROUPS: z.string().min(1).optional(),
+    K8S_NAMESPACE: z.string().min(1).default('pretext'),
+    /** A kubeconfig file; unset means the in-cluster service account. */
+    K8S_KUBECONFIG: z.string().min(1).optional(),
+    /** Trainer image (Kubernetes needs one; Batch/ECS take theirs from the job/task definition). */
+    TRAINER_IMAGE: z.string().min(1).optional(),
     /** Trainer child processes the local dispatcher runs at once. */
     LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(1),
     /** Command (JSON array of strings) the local dispatcher runs; default: node dist/src/training/main.js. */
@@ -128,8 +146,75 @@ export interface Config {
   jobs: JobsConfig;
 }
 
+const csv = (v: string | undefined): string[] => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
+
+/** Where trainer tasks run; the values each dispatcher needs (jobs/dispatchers builds the client from them). */
+export type DispatcherSettings =
+  | { kind: 'local' }
+  | { kind: 'aws-batch'; region: string; endpoint?: string; jobQueue: string; jobDefinition: string; image?: string }
+  | {
+      kind: 'ecs';
+      region: string;
+      endpoint?: string;
+      cluster: string;
+      taskDefinition: string;
+      containerName: string;
+      capacityProviders: Array<{ name: string }>;
+      network?: { subnets: string[]; securityGroups?: string[] };
+      image?: string;
+    }
+  | { kind: 'kubernetes'; namespace: string; kubeConfig: { source: 'in-cluster' } | { source: 'file'; path: string }; image?: string };
+
+/** A cloud dispatcher's required settings, checked with everything else so all problems are reported at once. */
+function dispatcherProblems(env: NodeJS.ProcessEnv): string[] {
+  const need = (names: string[], why: string) => names.filter((n) => !env[n]).map((n) => `${n}: required when ${why}`);
+  switch (env.DISPATCHER) {
+    case 'aws-batch':
+      return [...need(['BATCH_JOB_QUEUE', 'BATCH_JOB_DEFINITION'], 'DISPATCHER=aws-batch'), ...need(['PRETEXT_PUBLIC_URL'], 'trainer tasks run outside this host (DISPATCHER=aws-batch)')];
+    case 'ecs':
+      return [
+        ...need(['ECS_CLUSTER', 'ECS_TASK_DEFINITION', 'ECS_CAPACITY_PROVIDERS'], 'DISPATCHER=ecs'),
+        ...need(['PRETEXT_PUBLIC_URL'], 'trainer tasks run outside this host (DISPATCHER=ecs)'),
+      ];
+    case 'kubernetes':
+      return [...need(['TRAINER_IMAGE'], 'DISPATCHER=kubernetes'), ...need(['PRETEXT_PUBLIC_URL'], 'trainer tasks run outside this host (DISPATCHER=kubernetes)')];
+    default:
+      return [];
+  }
+}
+
+function dispatcherSettings(e: z.infer<typeof EnvSchema>): DispatcherSettings {
+  const aws = { region: e.DISPATCH_AWS_REGION, ...(e.DISPATCH_AWS_ENDPOINT ? { endpoint: e.DISPATCH_AWS_ENDPOINT } : {}), ...(e.TRAINER_IMAGE ? { image: e.TRAINER_IMAGE } : {}) };
+  switch (e.DISPATCHER) {
+    case 'local':
+      return { kind: 'local' };
+    case 'aws-batch':
+      return { kind: 'aws-batch', ...aws, jobQueue: e.BATCH_JOB_QUEUE!, jobDefinition: e.BATCH_JOB_DEFINITION! };
+    case 'ecs': {
+      const subnets = csv(e.ECS_SUBNETS);
+      const groups = csv(e.ECS_SECURITY_GROUPS);
+      return {
+        kind: 'ecs',
+        ...aws,
+        cluster: e.ECS_CLUSTER!,
+        taskDefinition: e.ECS_TASK_DEFINITION!,
+        containerName: e.ECS_CONTAINER_NAME,
+        capacityProviders: csv(e.ECS_CAPACITY_PROVIDERS).map((name) => ({ name })),
+        ...(subnets.length ? { network: { subnets, ...(groups.length ? { securityGroups: groups } : {}) } } : {}),
+      };
+    }
+    case 'kubernetes':
+      return {
+        kind: 'kubernetes',
+        namespace: e.K8S_NAMESPACE,
+        kubeConfig: e.K8S_KUBECONFIG ? { source: 'file', path: e.K8S_KUBECONFIG } : { source: 'in-cluster' },
+        ...(e.TRAINER_IMAGE ? { image: e.TRAINER_IMAGE } : {}),
+      };
+  }
+}
+
 export interface JobsConfig {
-  dispatcher: 'local';
+  dispatcher: DispatcherSettings;
   localMaxConcurrent: number;
   /** argv of the trainer entrypoint for the local dispatcher. */
   trainerCommand: string[];
@@ -147,9 +232,10 @@ export interface JobsConfig {
   trainerHome?: string;
 }
 
-function parseCommand(raw: string | undefined): string[] | string {
-  // Next to this file: dist/src/config.js → dist/src/training/main.js, wherever the process was started from.
-  if (raw === undefined) return [process.execPath, path.join(__dirname, 'training', 'main.js')];
+function parseCommand(raw: string | undefined, local: boolean): string[] | string {
+  // Local: next to this file (dist/src/config.js → dist/src/training/main.js), wherever the process was started.
+  // Containers: the trainer image's working directory holds the same build.
+  if (raw === undefined) return local ? [process.execPath, path.join(__dirname, 'training', 'main.js')] : ['node', 'dist/src/training/main.js'];
   try {
     const v: unknown = JSON.parse(raw);
     if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0)) return v as string[];
@@ -178,7 +264,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         })),
     ...crossFieldProblems(env),
   ];
-  const trainerCommand = parseCommand(env.TRAINER_COMMAND);
+  problems.push(...dispatcherProblems(env));
+  const trainerCommand = parseCommand(env.TRAINER_COMMAND, (env.DISPATCHER ?? 'local') === 'local');
   if (typeof trainerCommand === 'string') problems.push(trainerCommand);
   if (!parsed.success || problems.length || typeof trainerCommand === 'string') throw new ConfigError(problems);
   const e = parsed.data;
@@ -226,7 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
     },
     jobs: {
-      dispatcher: e.DISPATCHER,
+      dispatcher: dispatcherSettings(e),
       localMaxConcurrent: e.LOCAL_MAX_CONCURRENT,
       trainerCommand,
       worker: e.RUN_WORKER,

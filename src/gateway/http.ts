@@ -7,6 +7,7 @@ import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import type { Platform } from '../platform';
 import { LocalObjectStore } from '../storage';
 import { localStorageRouter } from '../storage/local-http';
+import { embeddingsRouter } from './rest-embeddings';
 import { trainerRouter } from './trainer-api';
 
 function jsonError(res: express.Response, status: number, code: string, message: string): void {
@@ -48,6 +49,8 @@ export async function createHttpApp(platform: Platform): Promise<express.Express
 
   // Trainer tasks report here with their job-scoped token (never an API key).
   app.use('/internal/trainer', trainerRouter(platform.services.trainer, platform.log));
+
+  app.use(embeddingsRouter(platform));
 
   await platform.apollo.start();
   app.use(

@@ -22,6 +22,19 @@ export function createLambdaHandler(platform: Platform): LambdaHandler {
         body: JSON.stringify({ errors: [{ message: `Request body exceeds ${limit} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }),
       };
     }
+    // Answer malformed JSON in GraphQL's error shape, as the HTTP server does (the integration answers plain text).
+    const contentType = Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+    if (body && contentType.includes('json')) {
+      try {
+        JSON.parse(event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body);
+      } catch {
+        return {
+          statusCode: 400,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] }),
+        };
+      }
+    }
     return (await inner(event, context, () => undefined)) as APIGatewayProxyResultV2;
   };
 }

@@ -3,13 +3,14 @@ import { apiKeyResolvers } from '../modules/apikeys/resolvers';
 import { authResolvers } from '../modules/auth/resolvers';
 import { tenantResolvers } from '../modules/tenants/resolvers';
 import { datasetResolvers } from '../modules/datasets/resolvers';
+import { modelResolvers } from '../modules/models/resolvers';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { runResolvers } from '../modules/runs/resolvers';
 import type { Resolvers } from './generated/resolvers';
 import { BigIntScalar, DateTimeScalar, JSONScalar } from './scalars';
 import { VERSION } from '../version';
 
-const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, runResolvers];
+const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, modelResolvers, runResolvers];
 
 export function mergeResolvers(): Resolvers {
   const merged: Record<string, Record<string, unknown>> = { Query: { version: () => VERSION } };

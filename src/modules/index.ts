@@ -9,6 +9,8 @@ import { TenantRepository } from './tenants/repository';
 import { TenantService } from './tenants/service';
 import { createDatasetServices, type DatasetServiceDeps } from './datasets';
 import type { DatasetService } from './datasets/service';
+import { ModelService } from './models/service';
+import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
 
 export interface Services {
@@ -16,6 +18,8 @@ export interface Services {
   tenants: TenantService;
   apiKeys: ApiKeyService;
   datasets: DatasetService;
+  models: ModelService;
+  inference: InferenceRuntime;
   experiments: RunServices['experiments'];
   runs: RunServices['runs'];
   trainer: RunServices['trainer'];
@@ -32,12 +36,15 @@ export interface ServiceDeps {
 }
 
 export function createServices(deps: ServiceDeps): Services {
+  const inference = new InferenceRuntime();
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);
   return {
     auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log),
     tenants: new TenantService(deps.db, tenantRepo, keyRepo),
     apiKeys: new ApiKeyService(deps.db, keyRepo),
+    inference,
+    models: new ModelService(deps.db, deps.store, inference, deps.log),
     datasets: createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets }),
     ...(({ lifecycle, ...rest }) => ({ ...rest, runLifecycle: lifecycle }))(createRunServices({ db: deps.db, store: deps.store, log: deps.log, jobs: deps.jobs })),
   };

@@ -2,6 +2,7 @@
 // here; tests/isolation/isolation.test.ts fails when a READER/MEMBER/ADMIN field is neither listed nor exempted.
 import type { IsolationCase } from '../helpers/isolation';
 import { datasetCases } from './dataset-cases';
+import { modelCases } from './model-cases';
 import type { SeededTenant, TestPlatform } from '../helpers/platform';
 import { createReadyDatasetVersion, tinySequenceJsonl } from '../helpers/datasets';
 
@@ -33,6 +34,7 @@ const keyRow = (t: TestPlatform, id: string) => t.platform.db.prisma.apiKey.find
 
 export const isolationCases: IsolationCase<any>[] = [
   ...datasetCases,
+  ...modelCases,
   {
     field: 'Mutation.revokeApiKey',
     setup: ownKey,

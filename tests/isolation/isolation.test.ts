@@ -23,7 +23,7 @@ describe('tenant isolation', () => {
     expect(tenantFields.filter((f) => !covered.has(f))).toEqual([]);
   });
 
-  test.each(isolationCases.map((c) => [c.field, c] as const))('%s', async (_name, c) => {
+  test.each(isolationCases.map((c, i) => [`${c.field} #${i}`, c] as const))('%s', async (_name, c) => {
     await assertIsolated(t, c);
   });
 

@@ -4,8 +4,10 @@
 import { buildProgram } from '../../src/cli/main';
 import { eta, renderProgress, sparkline } from '../../src/cli/commands/runs';
 import { LocalDispatcher } from '../../src/jobs/dispatchers';
-import type { SeededTenant } from '../helpers/platform';
-import { CREATE, experimentInput, getRun, readySequenceVersion, startJobPlatform, waitForRun, type JobPlatform } from './helpers';
+import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../helpers/datasets-api';
+import { tinySequenceJsonl } from '../helpers/datasets';
+import type { SeededTenant, TestPlatform } from '../helpers/platform';
+import { CREATE, experimentInput, getRun, readySequenceVersion, startJobPlatform, waitForMidRun, waitForRun, type JobPlatform } from './helpers';
 
 jest.setTimeout(150_000);
 
@@ -31,8 +33,15 @@ async function create(extra: Parameters<typeof experimentInput>[1] = {}): Promis
 }
 
 // Through GraphQL alone: create an experiment, watch it train in a real child process, get a registered model.
-it('trains a queued run to SUCCEEDED and registers exactly one model', async () => {
-  const created = await t.exec(CREATE, { input: experimentInput(versionId, { steps: 8, checkpointEvery: 4 }) }, { key: tenant.keys.MEMBER });
+it('through GraphQL alone: upload a dataset, train a queued run to SUCCEEDED, get exactly one registered model', async () => {
+  // The dataset goes through the dataset API (upload → finalize → READY), not the test helper.
+  const api = t as unknown as TestPlatform;
+  const datasetId = await createDataset(api, tenant.keys.MEMBER, 'SEQUENCE');
+  const uploadedVersion = await createVersion(api, tenant.keys.MEMBER, datasetId, { sequence: { length: 16, features: 2 } });
+  expect((await uploadFile(api, tenant.keys.MEMBER, uploadedVersion, 'waves.jsonl', tinySequenceJsonl(48, 16, 7))).body.errors).toBeUndefined();
+  expect((await finalize(api, tenant.keys.MEMBER, uploadedVersion)).body.errors).toBeUndefined();
+  expect((await settledVersion(api, tenant.keys.MEMBER, uploadedVersion)).status).toBe('READY');
+  const created = await t.exec(CREATE, { input: experimentInput(uploadedVersion, { steps: 8, checkpointEvery: 4 }) }, { key: tenant.keys.MEMBER });
   expect(created.body.errors).toBeUndefined();
   const { run, experiment } = created.body.data!.createExperiment;
   expect(run.status).toBe('QUEUED');
@@ -101,11 +110,8 @@ it('CLI: pretext train queues a run; runs watch --json prints its final state; r
 
 it('kill -9 of the trainer mid-run: the next attempt resumes from the last checkpoint, succeeds and registers one model', async () => {
   const id = await create({ steps: 40, checkpointEvery: 4 });
-  const before = await waitForRun(t, tenant.keys.READER, id, (r) => r.status === 'RUNNING' && (r.checkpointStep ?? 0) >= 8 && r.step < 36);
-  const line = before.logs.find((l: { message: string; attempt: number }) => l.attempt === 1 && /trainer pid=\d+/.test(l.message));
-  expect(line).toBeDefined();
-  const pid = Number(/pid=(\d+)/.exec(line.message)![1]);
-  process.kill(pid, 'SIGKILL');
+  const before = await waitForMidRun(t, id, 8);
+  process.kill(before.pid, 'SIGKILL');
 
   const done = await waitForRun(t, tenant.keys.READER, id, terminal);
   expect(done.error).toBeNull();

@@ -165,3 +165,23 @@ export async function waitForRun(t: TestPlatform, key: string, id: string, pred:
   }
   throw new Error(`run ${id} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify({ ...last, metrics: undefined })}`);
 }
+
+/**
+ * Waits (polling the database directly, every 20 ms) until the run is RUNNING with a checkpoint at or past
+ * `minCheckpoint` and steps still to go, and returns the trainer's pid (which it logs when it starts).
+ */
+export async function waitForMidRun(t: TestPlatform, id: string, minCheckpoint: number, timeoutMs = 90_000): Promise<{ pid: number; checkpointStep: number; step: number }> {
+  const db = t.platform.db.prisma;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const run = await db.run.findUniqueOrThrow({ where: { id } });
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.status)) throw new Error(`run ${id} finished (${run.status}) before it could be interrupted; give it more steps`);
+    if (run.status === 'RUNNING' && (run.checkpointStep ?? 0) >= minCheckpoint && run.totalSteps !== null && run.step < run.totalSteps - 2) {
+      const logs = await db.runLog.findMany({ where: { runId: id, attempt: run.attempt } });
+      const line = logs.find((l) => /trainer pid=\d+/.test(l.message));
+      if (line) return { pid: Number(/pid=(\d+)/.exec(line.message)![1]), checkpointStep: run.checkpointStep!, step: run.step };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`run ${id} did not reach a checkpoint ≥ ${minCheckpoint} in ${timeoutMs} ms`);
+}

@@ -1,6 +1,6 @@
 // Fault test that needs its own gateways: a restart while a run is in flight (close the platform, start a new one
 // on the same database and object store).
-import { CREATE, experimentInput, readySequenceVersion, startJobPlatform, waitForRun, type JobPlatform } from './helpers';
+import { CREATE, experimentInput, readySequenceVersion, startJobPlatform, waitForMidRun, waitForRun, type JobPlatform } from './helpers';
 
 jest.setTimeout(150_000);
 
@@ -14,7 +14,7 @@ it('the gateway restarted while a run is in flight: nothing is lost, the run res
     const versionId = await readySequenceVersion(first, tenant);
     const created = await first.exec(CREATE, { input: experimentInput(versionId, { steps: 24, checkpointEvery: 4 }) }, { key: tenant.keys.MEMBER });
     const id = created.body.data!.createExperiment.run.id as string;
-    const before = await waitForRun(first, tenant.keys.READER, id, (r) => r.status === 'RUNNING' && (r.checkpointStep ?? 0) >= 4 && r.step < 20);
+    const before = await waitForMidRun(first, id, 4);
     const { dataDir, operatorKey, tenants } = first;
     await first.stop(); // kills the trainer child with the gateway, as a crash or redeploy would
     first = undefined;

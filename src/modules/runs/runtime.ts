@@ -1,7 +1,7 @@
 // The in-process jobs runtime for one platform: the configured dispatcher, and the worker loop (queue +
 // supervisor) over the run lifecycle. `pretext serve` starts the worker; tests start it with small intervals.
 import type { Config } from '../../config';
-import { createDispatcher, type Dispatcher, LocalDispatcher } from '../../jobs/dispatchers';
+import { createDispatcher, type Dispatcher, type DispatchStatus, LocalDispatcher } from '../../jobs/dispatchers';
 import { JobWorker } from '../../jobs/worker';
 import type { Logger } from '../../logger';
 import type { RunLifecycle } from './lifecycle';
@@ -19,25 +19,30 @@ export function createJobsRuntime(config: Config, log: Logger, override?: Dispat
   let lifecycle: RunLifecycle | undefined;
   let worker: JobWorker | undefined;
   let closing = false;
+  const settings = config.jobs.dispatcher;
+  const onExit = (externalId: string, status: DispatchStatus) => {
+    if (closing || !lifecycle) return;
+    void lifecycle
+      .onTaskExit(externalId, status)
+      .catch((err: unknown) => log.warn({ err, externalId }, 'could not record a task exit'))
+      .finally(() => worker?.poke());
+  };
+  // Cloud dispatchers report exits only through describe(), which the supervisor polls on every tick.
   const dispatcher =
     override ??
-    createDispatcher({
-      kind: config.jobs.dispatcher,
-      maxConcurrent: config.jobs.localMaxConcurrent,
-      killGraceMs: 2000,
-      // The trainer gets PATH/HOME to find node, nothing else of the gateway's environment (no DB or cloud secrets).
-      baseEnv: Object.fromEntries(
-        Object.entries({ PATH: config.jobs.trainerPath, HOME: config.jobs.trainerHome }).filter((e): e is [string, string] => typeof e[1] === 'string'),
-      ),
-      onOutput: (l) => log.debug({ externalId: l.externalId, stream: l.stream }, l.line),
-      onExit: (externalId, status) => {
-        if (closing || !lifecycle) return;
-        void lifecycle
-          .onTaskExit(externalId, status)
-          .catch((err: unknown) => log.warn({ err, externalId }, 'could not record a task exit'))
-          .finally(() => worker?.poke());
-      },
-    });
+    (settings.kind === 'local'
+      ? createDispatcher({
+          kind: 'local',
+          maxConcurrent: config.jobs.localMaxConcurrent,
+          killGraceMs: 2000,
+          // The trainer gets PATH/HOME to find node, nothing else of the gateway's environment (no DB or cloud secrets).
+          baseEnv: Object.fromEntries(
+            Object.entries({ PATH: config.jobs.trainerPath, HOME: config.jobs.trainerHome }).filter((e): e is [string, string] => typeof e[1] === 'string'),
+          ),
+          onOutput: (l) => log.debug({ externalId: l.externalId, stream: l.stream }, l.line),
+          onExit,
+        })
+      : createDispatcher(settings));
   return {
     dispatcher,
     attach(l) {

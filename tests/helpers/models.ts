@@ -1,0 +1,53 @@
+// Registers a really trained model version for API tests: a few real training steps (tfjs, wasm) through the
+// trainer, export to ONNX, artifacts in the platform's object store, Model + ModelVersion rows as the run-completion
+// path writes them. Returns the trained tfjs model too, so tests can compare served embeddings with its own output.
+import crypto from 'node:crypto';
+import type { Row, RowShape } from '../../src/ingest/types';
+import { exportOnnx } from '../../src/models/onnx';
+import { embeddingDim } from '../../src/models/spec';
+import { train, type TrainConfig, type TrainResult } from '../../src/training/trainer';
+import { tenantKey } from '../../src/storage';
+import type { SeededTenant, TestPlatform } from './platform';
+
+export interface RegisteredTestModel {
+  modelId: string;
+  versionId: string;
+  name: string;
+  result: TrainResult;
+}
+
+export async function registerTrainedModel(
+  t: TestPlatform,
+  tenant: SeededTenant,
+  opts: { modality: 'TEXT' | 'IMAGE' | 'SEQUENCE'; pretext: TrainConfig['pretext']; rows: Row[]; shape: RowShape; name?: string; evaluation?: Record<string, number> },
+): Promise<RegisteredTestModel> {
+  const result = await train(
+    { modality: opts.modality, pretext: opts.pretext, shape: opts.shape, batchSize: 8, steps: 3, dim: 16, layers: 1, maxLength: 16, vocabSize: 120, backend: 'wasm', seed: 3 },
+    { data: opts.rows },
+  );
+  const name = opts.name ?? `m-${crypto.randomBytes(4).toString('hex')}`;
+  const prefix = ['models', name, crypto.randomUUID()];
+  const onnxKey = tenantKey(tenant.id, ...prefix, 'model.onnx');
+  await t.platform.store.put(onnxKey, Buffer.from(exportOnnx(result.spec, result.model.getWeights())));
+  const tokenizerJson = result.tokenizer?.toJSON();
+  const tokenizerKey = tokenizerJson ? tenantKey(tenant.id, ...prefix, 'tokenizer.json') : null;
+  if (tokenizerKey) await t.platform.store.put(tokenizerKey, tokenizerJson!);
+  const prisma = t.platform.db.prisma;
+  const model =
+    (await prisma.model.findFirst({ where: { tenantId: tenant.id, name } })) ??
+    (await prisma.model.create({ data: { tenantId: tenant.id, name, modality: opts.modality } }));
+  const last = await prisma.modelVersion.findFirst({ where: { modelId: model.id }, orderBy: { version: 'desc' } });
+  const version = await prisma.modelVersion.create({
+    data: {
+      tenantId: tenant.id,
+      modelId: model.id,
+      version: (last?.version ?? 0) + 1,
+      onnxKey,
+      tokenizerKey,
+      inputSpec: { spec: result.spec, preprocess: { modality: opts.modality, ...(result.normalization ? { normalization: result.normalization } : {}) } } as never,
+      embeddingDim: embeddingDim(result.spec),
+      ...(opts.evaluation ? { evaluation: opts.evaluation } : {}),
+    },
+  });
+  return { modelId: model.id, versionId: version.id, name, result };
+}
