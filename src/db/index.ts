@@ -26,7 +26,11 @@ export async function openDatabase(cfg: DatabaseConfig, opts: { extraConnections
     await embedded?.stop();
     throw err;
   }
-  const prisma = createPrismaClient(url, cfg.poolSize);
+  // PGlite is one database session: the socket server feeds every client's protocol messages into it, so two pooled
+  // connections interleave mid-statement and corrupt each other's results under concurrency. One connection makes
+  // Prisma queue queries (and hold the session for a whole interactive transaction), which is what a single-session
+  // database needs. Code must therefore never query through the outer client inside a $transaction callback.
+  const prisma = createPrismaClient(url, cfg.kind === 'embedded' ? 1 : cfg.poolSize);
   return {
     prisma,
     url,
