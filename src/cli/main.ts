@@ -6,12 +6,13 @@ import { CliError } from './client';
 import * as bench from './commands/bench';
 import * as dataset from './commands/dataset';
 import * as key from './commands/key';
+import * as models from './commands/models';
 import * as serve from './commands/serve';
 import * as tenant from './commands/tenant';
 import * as train from './commands/train';
 import * as runs from './commands/runs';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, dataset, bench, train, runs];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, dataset, models, bench, train, runs];
 
 export function buildProgram(): Command {
   const program = new Command('pretext')

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print } from '../output';
+import { trainLocally } from './train-local';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -15,7 +16,12 @@ const num = (name: string) => (v: string) => {
 };
 
 interface TrainOpts {
-  datasetVersion: string;
+  datasetVersion?: string;
+  local?: boolean;
+  data?: string;
+  modality?: string;
+  out?: string;
+  limit?: number;
   pretext: string;
   encoder: string;
   name?: string;
@@ -36,10 +42,15 @@ interface TrainOpts {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('Start an experiment on the server: validates, checks quotas and queues a training run')
-    .requiredOption('--dataset-version <id>', 'READY dataset version to train on')
+    .description('Start an experiment on the server (or, with --local, train here on a file or folder without a server)')
+    .option('--dataset-version <id>', 'READY dataset version to train on (server mode)')
+    .option('--local', 'train in this process on --data, without a server')
+    .option('--data <file|dir>', 'with --local: a data file or benchmark data folder (train.* + test.*, IDX pairs, ...)')
+    .option('--modality <modality>', 'with --local: TEXT, IMAGE or SEQUENCE')
+    .option('--out <dir>', 'with --local: output folder (model + checkpoints; an existing one is resumed)')
+    .option('--limit <n>', 'with --local: use at most N training rows', int('limit'))
     .requiredOption('--pretext <pretext>', 'MASKED, CONTRASTIVE or NEXT_STEP')
-    .requiredOption('--encoder <kind>', 'encoder family: mlp, cnn, transformer or sequence (the error lists what fits)')
+    .option('--encoder <kind>', 'encoder family: mlp, cnn, transformer or sequence (the error lists what fits)')
     .option('--name <name>', 'experiment (and model) name')
     .option('--dim <n>', 'embedding width', int('dim'))
     .option('--layers <n>', 'encoder depth', int('layers'))
@@ -54,6 +65,9 @@ export function register(program: Command): void {
     .option('--max-attempts <n>', 'attempts before the run FAILS', int('max-attempts'))
     .option('--json', 'machine-readable output')
     .action(async (o: TrainOpts) => {
+      if (o.local) return trainLocally(o);
+      if (!o.datasetVersion) throw new CliError('--dataset-version is required (or use --local --data <path>)');
+      if (!o.encoder) throw new CliError('--encoder is required: mlp, cnn, transformer or sequence');
       const pick = <T extends object>(v: T) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
       const input = {
         ...(o.name ? { name: o.name } : {}),

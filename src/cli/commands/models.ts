@@ -1,0 +1,94 @@
+// `pretext models list|show|alias`, `pretext embed`, `pretext similar`.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, clientOptionsFromEnv, gql } from '../client';
+import { print, table } from '../output';
+
+/** One embed input from the command line: text as is, `@file.png` as an image, `@file.json` as a sequence. */
+function parseInput(arg: string): Record<string, unknown> {
+  if (!arg.startsWith('@')) return { text: arg };
+  const file = arg.slice(1);
+  if (!fs.existsSync(file)) throw new CliError(`No such file: ${file}`);
+  if (/\.json$/i.test(file)) return { sequence: JSON.parse(fs.readFileSync(file, 'utf8')) as number[][] };
+  if (/\.(png|jpe?g)$/i.test(file)) return { image: fs.readFileSync(file).toString('base64') };
+  return { text: fs.readFileSync(file, 'utf8') };
+}
+
+export function register(program: Command): void {
+  const models = program.command('models').description('The model registry');
+  models
+    .command('list')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }) => {
+      const data = await gql<{ models: Array<Record<string, any>> }>(clientOptionsFromEnv(), `{ models { id name modality createdAt versions { version } aliases { alias version { version } } } }`);
+      const rows = data.models.map((m) => ({
+        ...m,
+        versions: m.versions.length,
+        aliases: m.aliases.map((a: { alias: string; version: { version: number } }) => `${a.alias}→v${a.version.version}`).join(' '),
+      }));
+      print(!!o.json, data.models, () => table(rows, ['id', 'name', 'modality', 'versions', 'aliases', 'createdAt']));
+    });
+  models
+    .command('show <modelId>')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const data = await gql<{ model: Record<string, any> }>(
+        clientOptionsFromEnv(),
+        `query($id: ID!) { model(id: $id) { id name modality versions { id version embeddingDim runId aliases evaluation createdAt } } }`,
+        { id },
+      );
+      const m = data.model;
+      print(!!o.json, m, () => [`${m.name} (${m.id}) ${m.modality}`, table(m.versions.map((v: Record<string, unknown>) => ({ ...v, aliases: (v.aliases as string[]).join(' ') })), ['version', 'id', 'embeddingDim', 'aliases', 'createdAt'])].join('\n'));
+    });
+  models
+    .command('alias <modelId> <alias> <versionId>')
+    .option('--force', 'promote even if the version scores worse than the current target')
+    .option('--json', 'machine-readable output')
+    .action(async (modelId: string, alias: string, versionId: string, o: { force?: boolean; json?: boolean }) => {
+      const data = await gql<{ setModelAlias: { alias: string; version: { version: number } } }>(
+        clientOptionsFromEnv(),
+        `mutation($i: SetModelAliasInput!) { setModelAlias(input: $i) { alias version { id version } updatedAt } }`,
+        { i: { modelId, alias, versionId, force: !!o.force } },
+      );
+      print(!!o.json, data.setModelAlias, () => `${alias} → version ${data.setModelAlias.version.version}`);
+    });
+
+  program
+    .command('embed <model> <inputs...>')
+    .description('Embed inputs: plain text, @image.png, @sequence.json (time steps × features) or @file.txt')
+    .option('--dimensions <n>', 'Matryoshka truncation')
+    .option('--encoding <encoding>', 'FLOAT, BASE64, INT8 or BINARY', 'FLOAT')
+    .option('--truncate <mode>', 'NONE, START or END', 'NONE')
+    .option('--no-normalize', 'skip L2 normalization')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, inputs: string[], o: { dimensions?: string; encoding: string; truncate: string; normalize: boolean; json?: boolean }) => {
+      const data = await gql<{ embed: Record<string, any> }>(
+        clientOptionsFromEnv(),
+        `query($m: String!, $i: [EmbedInput!]!, $o: EmbedOptions) { embed(model: $m, inputs: $i, options: $o) { dims embeddingSpace modelVersion { id version } embeddings { index encoding values base64 scale bytes } } }`,
+        {
+          m: model,
+          i: inputs.map(parseInput),
+          o: { encoding: o.encoding.toUpperCase(), truncate: o.truncate.toUpperCase(), normalize: o.normalize, ...(o.dimensions ? { dimensions: Number(o.dimensions) } : {}) },
+        },
+      );
+      print(!!o.json, data.embed, () =>
+        data.embed.embeddings
+          .map((e: Record<string, any>) => `${e.index}: ${e.values ? `[${(e.values as number[]).slice(0, 8).map((x) => x.toFixed(4)).join(', ')}${e.values.length > 8 ? ', …' : ''}]` : (e.base64 ?? JSON.stringify(e.bytes))}`)
+          .join('\n'),
+      );
+    });
+
+  program
+    .command('similar <model> <datasetVersionId> <query>')
+    .description('Nearest rows of an embedded dataset version (see createEmbeddingSpace) to a query (text, @image.png, @sequence.json)')
+    .option('-k <k>', 'neighbours', '10')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, datasetVersionId: string, query: string, o: { k: string; json?: boolean }) => {
+      const data = await gql<{ similar: { neighbors: Array<Record<string, unknown>> } }>(
+        clientOptionsFromEnv(),
+        `query($i: SimilarInput!) { similar(input: $i) { embeddingSpace neighbors { row score label split } } }`,
+        { i: { model, datasetVersionId, query: parseInput(query), k: Number(o.k) } },
+      );
+      print(!!o.json, data.similar, () => table(data.similar.neighbors, ['row', 'score', 'label', 'split']));
+    });
+}
