@@ -246,6 +246,8 @@ describe('task failures (local dispatcher)', () => {
       expect(await lc.dispatchOne(id)).toBe(true);
       const row = await db.run.findUniqueOrThrow({ where: { id } });
       await local.waitForExit(row.externalId!);
+      // onExit is called from the child's exit handler, possibly after waitForExit resolves: wait for it to arrive.
+      while (exits.length < attempt) await new Promise((r) => setImmediate(r));
       await Promise.all(exits);
     }
     const row = await db.run.findUniqueOrThrow({ where: { id } });

@@ -1,0 +1,345 @@
+// Fine-tuning: a pretrained encoder (or a fresh one, for the from-scratch baseline) + a classifier / regressor head,
+// trained on (a seeded, stratified subset of) labeled rows. The result is one spec (encoder + head) and one weight
+// map under the exporter's names (`encoder/...`, `head/hidden{i}/...`, `head/out/...`), so
+// exportOnnx(spec, weights, { includeHead: true }) writes a single graph with `embedding` and `logits` /
+// `predictions` outputs.
+//
+// Modes:
+//   LINEAR_PROBE: encoder frozen; a linear head fitted on cached pooled features (full-batch softmax/linear regression).
+//   MLP_HEAD:     encoder frozen; a ReLU MLP head trained with AdamW on cached pooled features.
+//   FULL:         every weight trained with AdamW; from a pretrained base the head starts from a linear probe
+//                 (LP-FT, Kumar et al. 2022: it keeps the first steps from wrecking the pretrained features).
+import { tf } from '../engine/tf';
+import { type HeadSpec, type ModelSpec, assertModelSpec } from '../../models/spec';
+import type { Row } from '../../ingest/types';
+import { buildModel, type PretextModel } from '../encoders/model';
+import type { NamedWeights } from '../encoders/params';
+import { applyHead } from '../encoders/heads';
+import { AdamW } from '../optim/adamw';
+import { warmupCosine } from '../optim/schedule';
+import { createRng } from '../rng';
+import { useBackend, type BackendName } from '../trainer/backend';
+import { accuracy, argmaxRows, confusionMatrix, macroF1, regressionMetrics } from '../eval/metrics';
+import { fitLinear, type LinearFitOptions } from '../eval/logistic';
+import { labelIndices, labelSet, numericTargets } from '../eval/evaluate';
+import { type InputPipeline, type PreparedInputs, batchInputs, prepareInputs, runModel } from './inputs';
+import { randomSubset, stratifiedSubset } from './subset';
+
+export type FineTuneTask = 'CLASSIFICATION' | 'REGRESSION';
+export type FineTuneMode = 'LINEAR_PROBE' | 'MLP_HEAD' | 'FULL';
+export const FINETUNE_TASKS: readonly FineTuneTask[] = ['CLASSIFICATION', 'REGRESSION'];
+export const FINETUNE_MODES: readonly FineTuneMode[] = ['LINEAR_PROBE', 'MLP_HEAD', 'FULL'];
+
+export interface FineTuneHyperparameters {
+  /** Peak AdamW rate for MLP_HEAD and FULL (default 1e-3). */
+  learningRate?: number;
+  /** Default 64 (capped at the number of training rows). */
+  batchSize?: number;
+  /** Passes over the labeled subset for MLP_HEAD / FULL (default 20). */
+  epochs?: number;
+  /** Upper bound on optimizer steps whatever `epochs` says (default 2000): keeps the 100 %-label arm affordable. */
+  maxSteps?: number;
+  /** Lower bound on optimizer steps, so a tiny subset still gets trained (default 50). */
+  minSteps?: number;
+  /** Decoupled AdamW weight decay on kernels (default 1e-4). */
+  weightDecay?: number;
+  /** Hidden widths of the MLP_HEAD head (default [256]); FULL uses a linear head unless given. */
+  headHidden?: number[];
+  /** Regressor outputs (default 1); labels hold that many comma-separated numbers. */
+  outputs?: number;
+  /** LINEAR_PROBE fit (and FULL's head initialization). */
+  probe?: LinearFitOptions;
+  /** FULL from a pretrained base: start the head from a linear probe (default true). */
+  probeInit?: boolean;
+  /** Early stopping: share of the labeled subset held out for validation (default 0 = off). */
+  validationFraction?: number;
+  /** Early stopping: validations (one per epoch) without improvement before stopping (default 5). */
+  patience?: number;
+}
+
+export interface FineTuneOptions {
+  /** The pretrained encoder; null trains from scratch (then `spec` says which encoder). */
+  base: { spec: ModelSpec; weights: NamedWeights } | null;
+  /** Encoder spec for `base: null` (ignored otherwise); any head in it is replaced. */
+  spec?: ModelSpec;
+  /** Labeled rows: the train split trains; the test split (else validation) is the held-out evaluation. */
+  rows: readonly Row[];
+  task: FineTuneTask;
+  mode: FineTuneMode;
+  /** Share of the labeled train rows used, stratified by class and seeded (default 1). */
+  labelFraction?: number;
+  hyperparameters?: FineTuneHyperparameters;
+  seed?: number | string;
+  /** Preprocessing fixed by pretraining (tokenizer for text, normalization for sequences). */
+  pipeline?: InputPipeline;
+  /** Class order (default: sorted distinct labels of all rows). */
+  labels?: readonly string[];
+  backend?: BackendName;
+  onLog?(message: string): void;
+}
+
+export type FineTuneEvaluation =
+  | { task: 'CLASSIFICATION'; accuracy: number; macroF1: number; confusionMatrix: number[][]; labels: string[]; testSize: number }
+  | { task: 'REGRESSION'; rmse: number; mae: number; r2: number; testSize: number };
+
+export interface FineTuneResult {
+  /** Encoder + head spec. */
+  spec: ModelSpec;
+  /** Encoder + head weights, exportOnnx(spec, weights, { includeHead: true }) ready. */
+  weights: NamedWeights;
+  /** Class names in logit order (null for regression). */
+  labels: string[] | null;
+  /** Labeled rows trained on (after labelFraction and any validation hold-out). */
+  trainSize: number;
+  steps: number;
+  seconds: number;
+  /** On the held-out split; null when the rows have none. */
+  evaluation: FineTuneEvaluation | null;
+}
+
+interface Resolved {
+  learningRate: number; batchSize: number; epochs: number; maxSteps: number; minSteps: number; weightDecay: number;
+  headHidden: number[] | undefined; outputs: number; probe: LinearFitOptions; probeInit: boolean;
+  validationFraction: number; patience: number;
+}
+
+function resolveHyperparameters(h: FineTuneHyperparameters = {}): Resolved {
+  const r: Resolved = {
+    learningRate: h.learningRate ?? 1e-3,
+    batchSize: h.batchSize ?? 64,
+    epochs: h.epochs ?? 20,
+    maxSteps: h.maxSteps ?? 2000,
+    minSteps: h.minSteps ?? 50,
+    weightDecay: h.weightDecay ?? 1e-4,
+    headHidden: h.headHidden,
+    outputs: h.outputs ?? 1,
+    probe: h.probe ?? {},
+    probeInit: h.probeInit ?? true,
+    validationFraction: h.validationFraction ?? 0,
+    patience: h.patience ?? 5,
+  };
+  const int = (name: string, v: number, min: number, hint: string) => {
+    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}; got ${v}. ${hint}`);
+  };
+  if (!(r.learningRate > 0) || !Number.isFinite(r.learningRate)) throw new Error(`learningRate must be a finite number > 0; got ${r.learningRate}. Try 1e-3.`);
+  int('batchSize', r.batchSize, 1, 'Try 32–256.');
+  int('epochs', r.epochs, 1, 'Try 10–50 for small label sets.');
+  int('maxSteps', r.maxSteps, 1, 'Try 500–5000.');
+  int('minSteps', r.minSteps, 0, 'Use 0 for no floor.');
+  int('outputs', r.outputs, 1, 'One per regression target.');
+  int('patience', r.patience, 1, 'Try 3–10.');
+  if (!(r.weightDecay >= 0)) throw new Error(`weightDecay must be ≥ 0; got ${r.weightDecay}. Try 1e-4.`);
+  if (!(r.validationFraction >= 0 && r.validationFraction < 1)) throw new Error(`validationFraction must be in [0, 1); got ${r.validationFraction}. Try 0.1, or 0 to turn early stopping off.`);
+  r.headHidden?.forEach((w) => int('headHidden width', w, 1, 'E.g. [256].'));
+  return r;
+}
+
+export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
+  const started = performance.now();
+  if (!FINETUNE_TASKS.includes(opts.task)) throw new Error(`Unsupported task: "${String(opts.task)}". Should be one of: ${FINETUNE_TASKS.join(', ')}.`);
+  if (!FINETUNE_MODES.includes(opts.mode)) throw new Error(`Unsupported mode: "${String(opts.mode)}". Should be one of: ${FINETUNE_MODES.join(', ')}.`);
+  const hp = resolveHyperparameters(opts.hyperparameters);
+  const seed = opts.seed ?? 0;
+  const log = opts.onLog ?? (() => {});
+  await useBackend(opts.backend);
+
+  const encoderSpec = opts.base?.spec ?? opts.spec;
+  if (!encoderSpec) throw new Error('Training from scratch (base: null) needs `spec`, the encoder to train.');
+  const classify = opts.task === 'CLASSIFICATION';
+
+  const labeledTrain = opts.rows.filter((r) => r.split === 'train' && r.label !== null);
+  if (labeledTrain.length === 0) throw new Error('Fine-tuning needs labeled rows in the train split; none were found.');
+  let held = opts.rows.filter((r) => r.split === 'test' && r.label !== null);
+  if (held.length === 0) held = opts.rows.filter((r) => r.split === 'validation' && r.label !== null);
+  const labels = classify ? (opts.labels ? [...opts.labels] : labelSet(labeledTrain.map((r) => r.label), held.map((r) => r.label))) : null;
+  if (labels && labels.length < 2) throw new Error(`Classification needs at least 2 classes; the labeled rows have ${labels.length}.`);
+
+  const pick = classify ? stratifiedSubset : randomSubset;
+  let subset = Array.from(pick(labeledTrain.map((r) => r.label), opts.labelFraction ?? 1, seed), (i) => labeledTrain[i]!);
+  let validation: Row[] = [];
+  if (hp.validationFraction > 0) {
+    const v = new Set(pick(subset.map((r) => r.label), hp.validationFraction, `${seed}/validation`));
+    validation = subset.filter((_, i) => v.has(i));
+    subset = subset.filter((_, i) => !v.has(i));
+    if (subset.length === 0) throw new Error('validationFraction left no training rows; lower it or use more labels.');
+  }
+
+  const hidden = hp.headHidden ?? (opts.mode === 'MLP_HEAD' ? [256] : []);
+  if (opts.mode === 'LINEAR_PROBE' && hidden.length) throw new Error('LINEAR_PROBE trains a linear head; drop headHidden or use MLP_HEAD.');
+  const head: HeadSpec = classify
+    ? { kind: 'classifier', numClasses: labels!.length, hidden }
+    : { kind: 'regressor', outputDim: hp.outputs, hidden };
+  const spec = assertModelSpec({ ...encoderSpec, head });
+  const model = buildModel(spec, { seed });
+  try {
+    if (opts.base) loadEncoder(model, opts.base.weights);
+    const targetsOf = (rows: readonly Row[]): Int32Array | Float32Array =>
+      classify ? labelIndices(rows.map((r) => r.label!), labels!) : numericTargets(rows.map((r) => r.label!), hp.outputs);
+    const inputs = await prepareInputs(subset, spec.input, opts.pipeline);
+    const targets = targetsOf(subset);
+    const valInputs = validation.length ? await prepareInputs(validation, spec.input, opts.pipeline) : null;
+    const valTargets = validation.length ? targetsOf(validation) : null;
+    const score = valInputs ? async () => scoreModel(model, valInputs, valTargets!, classify, hp.outputs) : null;
+
+    let steps = 0;
+    if (opts.mode === 'LINEAR_PROBE' || (opts.mode === 'FULL' && opts.base && hp.probeInit && hidden.length === 0)) {
+      await fitProbeHead(model, inputs, targets, classify, classify ? labels!.length : hp.outputs, hp.probe);
+    }
+    if (opts.mode === 'MLP_HEAD') {
+      const pooled = await runModel(model, inputs, 'pooled');
+      const headVars = Object.fromEntries(Object.entries(model.trainableVariables()).filter(([n]) => n.startsWith('head/')));
+      steps = await trainLoop(model, headVars, inputs.n, hp, seed, score, log, (idx) => {
+        const x = gatherRows(pooled.data, pooled.width, idx);
+        const out = applyHead(model.params, head, tf.tensor2d(x, [idx.length, pooled.width]));
+        return lossOf(out, gatherTargets(targets, idx, classify ? 1 : hp.outputs), classify, classify ? labels!.length : hp.outputs);
+      });
+    }
+    if (opts.mode === 'FULL') {
+      steps = await trainLoop(model, model.trainableVariables(), inputs.n, hp, seed, score, log, (idx, rng) => {
+        const out = model.apply(batchInputs(inputs, idx), { training: true, rng });
+        return lossOf(out.head!, gatherTargets(targets, idx, classify ? 1 : hp.outputs), classify, classify ? labels!.length : hp.outputs);
+      });
+    }
+
+    let evaluation: FineTuneEvaluation | null = null;
+    if (held.length) {
+      const p = await prepareInputs(held, spec.input, opts.pipeline);
+      const out = await runModel(model, p, 'head');
+      if (classify) {
+        const actual = labelIndices(held.map((r) => r.label!), labels!);
+        const predicted = argmaxRows(out.data, labels!.length);
+        const cm = confusionMatrix(predicted, actual, labels!.length);
+        evaluation = { task: 'CLASSIFICATION', accuracy: accuracy(predicted, actual), macroF1: macroF1(cm), confusionMatrix: cm, labels: labels!, testSize: held.length };
+      } else {
+        evaluation = { task: 'REGRESSION', ...regressionMetrics(out.data, numericTargets(held.map((r) => r.label!), hp.outputs), hp.outputs), testSize: held.length };
+      }
+    }
+    return {
+      spec, weights: model.getWeights(), labels, trainSize: subset.length, steps,
+      seconds: (performance.now() - started) / 1000, evaluation,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Loads the base encoder's weights; any head it carried is dropped, and every encoder weight must be present. */
+function loadEncoder(model: PretextModel, weights: NamedWeights): void {
+  const encoderOnly = Object.fromEntries(Object.entries(weights).filter(([n]) => !n.startsWith('head/')));
+  const { missing } = model.setWeights(encoderOnly, { strict: false });
+  const missingEncoder = missing.filter((n) => !n.startsWith('head/'));
+  if (missingEncoder.length) {
+    throw new Error(`The base weights do not fit the encoder spec: missing [${missingEncoder.join(', ')}]. Pass the spec the weights were trained with.`);
+  }
+}
+
+/** Fits head/out on frozen pooled features and writes it into the model. */
+async function fitProbeHead(
+  model: PretextModel, inputs: PreparedInputs, targets: Int32Array | Float32Array, classify: boolean, outputs: number, probe: LinearFitOptions,
+): Promise<void> {
+  const pooled = await runModel(model, inputs, 'pooled');
+  const fit = fitLinear(pooled.data, inputs.n, pooled.width, targets, outputs, classify ? 'softmax' : 'mse', probe);
+  tf.tidy(() => {
+    model.params.get('head/out/kernel').assign(tf.tensor2d(fit.kernel, [fit.dim, fit.outputs]));
+    model.params.get('head/out/bias').assign(tf.tensor1d(fit.bias));
+  });
+}
+
+/** Mean cross-entropy −Σ onehot·log softmax(z) over the batch, or mean squared error ½·Σ(ŷ−y)² per row. */
+function lossOf(out: tf.Tensor, targets: Int32Array | Float32Array, classify: boolean, outputs: number): tf.Scalar {
+  const n = out.shape[0]!;
+  if (classify) {
+    const onehot = tf.oneHot(tf.tensor1d(targets as Int32Array, 'int32'), outputs).toFloat();
+    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(out as tf.Tensor2D)), 1))) as tf.Scalar;
+  }
+  const y = tf.tensor2d(targets as Float32Array, [n, outputs]);
+  return tf.mean(tf.mul(tf.sum(tf.square(tf.sub(out, y)), 1), 0.5)) as tf.Scalar;
+}
+
+/** Accuracy (classification) or −RMSE (regression) of the model's head on prepared rows: higher is better. */
+async function scoreModel(model: PretextModel, p: PreparedInputs, targets: Int32Array | Float32Array, classify: boolean, outputs: number): Promise<number> {
+  const out = await runModel(model, p, 'head');
+  if (classify) return accuracy(argmaxRows(out.data, out.width), targets);
+  return -regressionMetrics(out.data, targets, outputs).rmse;
+}
+
+/**
+ * AdamW with warmup + cosine over min(maxSteps, max(minSteps, epochs·⌈n/B⌉)) steps on seeded shuffles of the
+ * subset. With a validation score, evaluates once per epoch, keeps the best weights and stops after `patience`
+ * epochs without improvement.
+ */
+async function trainLoop(
+  model: PretextModel,
+  variables: Record<string, tf.Variable>,
+  n: number,
+  hp: Resolved,
+  seed: number | string,
+  score: (() => Promise<number>) | null,
+  log: (m: string) => void,
+  loss: (indices: Int32Array, rng: () => number) => tf.Scalar,
+): Promise<number> {
+  const batch = Math.min(hp.batchSize, n);
+  const perEpoch = Math.ceil(n / batch);
+  const total = Math.min(hp.maxSteps, Math.max(hp.minSteps, hp.epochs * perEpoch));
+  const optimizer = new AdamW({
+    learningRate: warmupCosine({ learningRate: hp.learningRate, warmupSteps: Math.min(50, Math.floor(total / 10)), totalSteps: total }),
+    weightDecay: hp.weightDecay,
+    clipNorm: 1,
+  });
+  const byTfName = new Map(Object.entries(variables).map(([name, v]) => [v.name, name]));
+  const varList = Object.values(variables);
+  let best = -Infinity;
+  let bestWeights: NamedWeights | null = null;
+  let sinceBest = 0;
+  let step = 0;
+  try {
+    let order = createRng(seed, 'finetune-order', 0).permutation(n);
+    for (; step < total; step++) {
+      const epoch = Math.floor(step / perEpoch);
+      const within = step % perEpoch;
+      if (within === 0 && step > 0) {
+        if (score) {
+          const s = await score();
+          if (s > best) {
+            best = s;
+            bestWeights = model.getWeights();
+            sinceBest = 0;
+          } else if (++sinceBest >= hp.patience) {
+            log(`Early stop at step ${step} (epoch ${epoch}): no validation gain for ${hp.patience} epochs; best ${best.toFixed(4)}.`);
+            break;
+          }
+        }
+        order = createRng(seed, 'finetune-order', epoch).permutation(n);
+      }
+      const idx = order.subarray(within * batch, Math.min(n, (within + 1) * batch));
+      const dropout = createRng(seed, 'finetune-dropout', step);
+      const { value, grads } = tf.variableGrads(() => tf.tidy(() => loss(idx, () => dropout.next())), varList);
+      const named: Record<string, tf.Tensor> = {};
+      for (const [tfName, g] of Object.entries(grads)) named[byTfName.get(tfName) ?? tfName] = g;
+      optimizer.applyGradients(variables, named);
+      tf.dispose(Object.values(grads));
+      const v = (await value.data())[0]!;
+      value.dispose();
+      if (!Number.isFinite(v)) throw new Error(`Fine-tuning loss became ${v} at step ${step + 1}; lower learningRate (now ${hp.learningRate}).`);
+    }
+    if (score) {
+      const s = await score();
+      if (s < best && bestWeights) model.setWeights(bestWeights);
+    }
+    return step;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function gatherRows(data: Float32Array, width: number, idx: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  for (let i = 0; i < idx.length; i++) out.set(data.subarray(idx[i]! * width, (idx[i]! + 1) * width), i * width);
+  return out;
+}
+
+function gatherTargets(targets: Int32Array | Float32Array, idx: ArrayLike<number>, width: number): Int32Array | Float32Array {
+  const out = targets instanceof Int32Array ? new Int32Array(idx.length * width) : new Float32Array(idx.length * width);
+  for (let i = 0; i < idx.length; i++) out.set(targets.subarray(idx[i]! * width, (idx[i]! + 1) * width), i * width);
+  return out;
+}
