@@ -57,6 +57,8 @@ export interface EmbedBenchResult {
   torchPerSecond: number | null;
   bestBatch: number;
   gatewayPerSecond?: number;
+  /** batchedPerSecond / rawPerSecond (the in-process batcher alone), when `ratio` is the gateway's. */
+  batchedRatio?: number;
   /** rawPerSecond / torchPerSecond (goal ≥ 2). */
   ortVsTorch: number | null;
   rawSweep: { batch: number; perSecond: number }[];
@@ -190,7 +192,14 @@ export async function run(opts: EmbedBenchOptions = {}): Promise<EmbedBenchResul
     torchSweep: torch.ok ? torch.sweep : null,
     threads: cpus().length,
   };
-  if (gateway) result.gatewayPerSecond = round(gateway.perSecond);
+  if (gateway) {
+    // The issue's headline: GraphQL `embed` over HTTP under concurrent load against the raw session.
+    result.gatewayPerSecond = round(gateway.perSecond);
+    result.batchedRatio = result.ratio;
+    result.ratio = round(gateway.perSecond / rawBest, 3);
+    if (gateway.p50Ms !== undefined) result.p50Ms = round(gateway.p50Ms, 2);
+    if (gateway.p99Ms !== undefined) result.p99Ms = round(gateway.p99Ms, 2);
+  }
   if (!torch.ok) result.torchUnavailable = torch.reason;
   return result;
 }

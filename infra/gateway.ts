@@ -50,13 +50,13 @@ export const GATEWAY_ENV = {
 // statement with Resource "*".
 const BATCH_UNSCOPED_READ = ['batch:DescribeJobs'];
 
-/** The GraphQL gateway as a Lambda (Node.js 20.x) behind an API Gateway HTTP API, with least-privilege grants. */
+/** The GraphQL gateway as a Lambda (Node.js 22.x: nodejs20.x was deprecated in April 2026; the code itself still runs on 20) behind an API Gateway HTTP API, with least-privilege grants. */
 export function createGateway(scope: Construct, props: GatewayProps): Gateway {
   const stack = Stack.of(scope);
   const logGroup = new logs.LogGroup(scope, 'GatewayLogs', { retention: logs.RetentionDays.ONE_MONTH });
   const fn = new lambda.Function(scope, 'GatewayFunction', {
     // The project targets Node 20 (tfjs/onnxruntime/pg-boss pins); the Lambda runtime matches what CI tests.
-    runtime: lambda.Runtime.NODEJS_20_X,
+    runtime: lambda.Runtime.NODEJS_22_X,
     // x86_64: the bundle carries native addons (sharp, onnxruntime-node, hnswlib-node) built on x86_64 CI.
     architecture: lambda.Architecture.X86_64,
     code: props.code,

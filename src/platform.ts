@@ -141,7 +141,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       await jobs.close().catch((err: unknown) => log.warn({ err }, 'jobs runtime did not stop cleanly'));
       if (maintenance) clearInterval(maintenance);
       await services.datasets.processor.close();
-      await services.models.idle();
+      await services.models.close();
       await services.inference.close();
       await apollo.stop().catch(() => undefined);
       await db.close();

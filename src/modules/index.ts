@@ -2,6 +2,7 @@
 import type { Db } from '../db/client';
 import type { Logger } from '../logger';
 import type { ObjectStore } from '../storage';
+import { ApiKeyCache } from './apikeys/cache';
 import { ApiKeyRepository } from './apikeys/repository';
 import { ApiKeyService } from './apikeys/service';
 import { AuthService } from './auth/service';
@@ -37,12 +38,13 @@ export interface ServiceDeps {
 
 export function createServices(deps: ServiceDeps): Services {
   const inference = new InferenceRuntime();
+  const keyCache = new ApiKeyCache();
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);
   return {
-    auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log),
+    auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log, keyCache),
     tenants: new TenantService(deps.db, tenantRepo, keyRepo),
-    apiKeys: new ApiKeyService(deps.db, keyRepo),
+    apiKeys: new ApiKeyService(deps.db, keyRepo, keyCache),
     inference,
     models: new ModelService(deps.db, deps.store, inference, deps.log),
     datasets: createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets }),

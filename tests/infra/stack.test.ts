@@ -29,7 +29,7 @@ function statements(): Statement[] {
 }
 
 function gatewayRoleStatements(): Statement[] {
-  const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Runtime === 'nodejs20.x') as any;
+  const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Runtime === 'nodejs22.x') as any;
   const roleRef = fn.Properties.Role['Fn::GetAtt'][0];
   const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) =>
     (p.Properties.Roles as any[]).some((r) => r.Ref === roleRef),
@@ -104,9 +104,9 @@ describe('database', () => {
 });
 
 describe('gateway', () => {
-  it('runs on the Node.js 20.x Lambda runtime inside the VPC with the wiring environment', () => {
+  it('runs on the Node.js 22.x Lambda runtime inside the VPC with the wiring environment', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Handler: 'dist/src/gateway/lambda.handler',
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
       Environment: {

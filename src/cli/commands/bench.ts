@@ -19,6 +19,11 @@ export function register(program: Command): void {
       const mod = require(path.join(__dirname, '..', '..', '..', 'bench', name)) as { run(opts: Record<string, unknown>): Promise<unknown> };
       const opts: Record<string, unknown> = { quick: !!o.quick };
       if (name === 'ingest' && o.quick) opts.textLines = [10_000, 100_000];
+      if (name === 'embed') {
+        // GraphQL `embed` over HTTP on a real platform, measured against the raw session in the same run.
+        const { measureGateway } = require(path.join(__dirname, '..', '..', '..', 'bench', 'embed-gateway')) as typeof import('../../../bench/embed-gateway');
+        opts.gateway = measureGateway;
+      }
       const started = Date.now();
       const result = await mod.run(opts);
       print(true, result, () => '');

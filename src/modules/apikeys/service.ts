@@ -5,6 +5,7 @@ import { isUuid } from '../../db/errors';
 import { badInput, forbidden, notFound } from '../../errors';
 import { recordAudit } from '../audit/repository';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
+import type { ApiKeyCache } from './cache';
 import type { ApiKeyRepository } from './repository';
 import { generateApiKey } from './secrets';
 
@@ -18,6 +19,7 @@ export class ApiKeyService {
   constructor(
     private readonly db: Db,
     private readonly keys: ApiKeyRepository,
+    private readonly cache: ApiKeyCache,
   ) {}
 
   async create(p: Principal, input: { name: string; role: ApiKeyRole; expiresAt?: Date | null }, now = new Date()): Promise<{ apiKey: ApiKey; secret: string }> {
@@ -65,6 +67,9 @@ export class ApiKeyService {
       const row = await this.keys.revoke(tx, admin.tenantId, id, now);
       if (!row) throw notFound('API key', id);
       await recordAudit(tx, { tenantId: admin.tenantId, actor: actorOf(p), action: 'apiKey.revoke', targetType: 'ApiKey', targetId: id });
+      return row;
+    }).then((row) => {
+      this.cache.forget(row.prefix);
       return row;
     });
   }

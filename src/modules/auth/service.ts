@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import { unauthenticated } from '../../errors';
+import type { ApiKeyCache } from '../apikeys/cache';
 import type { ApiKeyRepository } from '../apikeys/repository';
 import { hashesEqual, hashSecret, parseApiKey } from '../apikeys/secrets';
 import type { Principal } from './principal';
@@ -15,6 +16,7 @@ export class AuthService {
     private readonly keys: ApiKeyRepository,
     private readonly operatorKeyHash: string | null,
     private readonly log: Logger,
+    private readonly cache: ApiKeyCache,
   ) {}
 
   async authenticate(authorization: string | undefined, now = new Date()): Promise<Principal> {
@@ -26,7 +28,11 @@ export class AuthService {
     if (this.operatorKeyHash && hashesEqual(hashSecret(token), this.operatorKeyHash)) return { kind: 'operator' };
 
     const prefix = parseApiKey(token);
-    const row = prefix ? await this.keys.findByPrefix(prefix) : null;
+    let row = prefix ? this.cache.get(prefix) : null;
+    if (prefix && row === undefined) {
+      row = await this.keys.findByPrefix(prefix);
+      this.cache.set(prefix, row);
+    }
     if (!row || !hashesEqual(hashSecret(token), row.secretHash)) {
       // Spend the same hashing work whether or not the prefix exists, so timing does not reveal valid prefixes.
       if (!row) hashesEqual(hashSecret(token), crypto.randomBytes(32).toString('hex'));
@@ -36,6 +42,7 @@ export class AuthService {
     if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) throw unauthenticated(`API key expired at ${row.expiresAt.toISOString()}`);
 
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+      row.lastUsedAt = now; // the cached row too, so a busy key is written once a minute, not once per request
       this.keys.touchLastUsed(row.id, now).catch((err: unknown) => this.log.warn({ err, apiKeyId: row.id }, 'could not record lastUsedAt'));
     }
     return { kind: 'tenant', tenantId: row.tenantId, apiKeyId: row.id, role: row.role };

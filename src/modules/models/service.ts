@@ -40,18 +40,44 @@ const ALIAS = /^[a-z][a-z0-9_-]{0,39}$/;
 /** Above this many rows an embedding space also gets an HNSW index; below, exact search is fast enough. */
 const HNSW_MIN_ROWS = 20_000;
 const SPACE_BATCH = 256;
+/** How long a resolved model reference is reused; alias switches in this process take effect at once. */
+const RESOLVE_TTL_MS = 5_000;
+const USAGE_FLUSH_MS = 5_000;
 
 export class ModelService {
   private readonly artifacts = new Map<string, Promise<ModelArtifact>>();
   private readonly indexes = new Map<string, Promise<{ index: VectorIndex; rows: Int32Array; labels: Array<string | null>; splits: string[] }>>();
   private building: Promise<void> = Promise.resolve();
+  /** Model references resolved recently (`tenant|ref` → version), so serving does not query the registry per request. */
+  private readonly resolved = new Map<string, { version: ModelVersion; expires: number }>();
+  /** Inference usage is summed in memory and written every few seconds, not once per request. */
+  private readonly usage = new Map<string, { tenantId: string; versionId: string; inputs: number }>();
+  private readonly usageTimer: NodeJS.Timeout;
 
   constructor(
     private readonly db: Db,
     private readonly store: ObjectStore,
     private readonly runtime: InferenceRuntime,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.usageTimer = setInterval(() => void this.flushUsage(), USAGE_FLUSH_MS);
+    this.usageTimer.unref();
+  }
+
+  async flushUsage(): Promise<void> {
+    const pending = [...this.usage.values()];
+    this.usage.clear();
+    if (pending.length === 0) return;
+    await this.db.usageRecord
+      .createMany({ data: pending.map((u) => ({ tenantId: u.tenantId, kind: 'inference.inputs', quantity: BigInt(u.inputs), ref: u.versionId })) })
+      .catch((err: unknown) => this.log.warn({ err }, 'could not record inference usage'));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.usageTimer);
+    await this.building;
+    await this.flushUsage();
+  }
 
   // --- registry ---------------------------------------------------------------------------------------------
 
@@ -92,6 +118,16 @@ export class ModelService {
 
   /** `name@alias`, `name@v3`, `name` (its `production` alias, else its newest version), a model id or a version id. */
   async resolve(t: TenantPrincipal, ref: string): Promise<ModelVersion> {
+    const key = `${t.tenantId}|${ref}`;
+    const hit = this.resolved.get(key);
+    if (hit && hit.expires > Date.now()) return hit.version;
+    const version = await this.resolveUncached(t, ref);
+    if (this.resolved.size >= 10_000) this.resolved.delete(this.resolved.keys().next().value!);
+    this.resolved.set(key, { version, expires: Date.now() + RESOLVE_TTL_MS });
+    return version;
+  }
+
+  private async resolveUncached(t: TenantPrincipal, ref: string): Promise<ModelVersion> {
     const parsed = parseModelRef(ref);
     if (!parsed) throw badInput(`Invalid model reference "${ref}": use a model version id, a model id, or name, name@alias, name@v3`);
     if (parsed.kind === 'id') {
@@ -155,6 +191,7 @@ export class ModelService {
       await recordAudit(tx, { tenantId: t.tenantId, actor: actorOf(p), action: 'model.alias', targetType: 'Model', targetId: m.id, data: { alias: input.alias, version: v.version, force: !!input.force } });
       return a;
     });
+    for (const k of this.resolved.keys()) if (k.startsWith(`${t.tenantId}|`)) this.resolved.delete(k);
     return alias;
   }
 
@@ -234,7 +271,9 @@ export class ModelService {
     };
     try {
       const res = await this.runtime.embed(await this.artifact(v), this.toInferenceInputs(v, req.inputs), options);
-      await this.db.usageRecord.create({ data: { tenantId: t.tenantId, kind: 'inference.inputs', quantity: BigInt(req.inputs.length), ref: v.id } });
+      const u = this.usage.get(v.id) ?? { tenantId: t.tenantId, versionId: v.id, inputs: 0 };
+      u.inputs += req.inputs.length;
+      this.usage.set(v.id, u);
       return { modelVersion: v, embeddingSpace: `${v.modelId}:${v.id}`, dims: res.dims, embeddings: res.vectors.map((vec, index) => ({ index, ...vec })) };
     } catch (err) {
       this.mapInferenceError(err);

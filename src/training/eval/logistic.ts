@@ -13,6 +13,8 @@ export interface LinearFitOptions {
   learningRate?: number;
   /** L2 penalty λ/2·‖W‖² on the kernel, not the bias (default 1e-3). */
   l2?: number;
+  /** Standardize feature columns before fitting (default true); turn off for sparse, already-scaled features (TF-IDF). */
+  standardize?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export function fitLinear(
   if (loss === 'softmax' && (targets.length !== n || outputs < 2)) throw new Error(`softmax needs ${n} class indices and ≥ 2 classes.`);
   if (loss === 'mse' && targets.length !== n * outputs) throw new Error(`mse needs n·outputs = ${n * outputs} targets; got ${targets.length}.`);
 
-  const { mean, std } = columnStats(x, n, dim);
+  const { mean, std } = opts.standardize === false ? { mean: new Float64Array(dim), std: new Float64Array(dim).fill(1) } : columnStats(x, n, dim);
   const xs = new Float32Array(x.length);
   for (let r = 0; r < n; r++) for (let c = 0; c < dim; c++) xs[r * dim + c] = (x[r * dim + c]! - mean[c]!) / std[c]!;
 
