@@ -30,6 +30,8 @@ export interface GatewayBenchContext {
 
 export interface GatewayBenchResult {
   perSecond: number;
+  /** Concurrent callers the gateway measurement used, when it chose its own. */
+  concurrency?: number;
   p50Ms?: number;
   p99Ms?: number;
 }
@@ -199,6 +201,7 @@ export async function run(opts: EmbedBenchOptions = {}): Promise<EmbedBenchResul
     result.ratio = round(gateway.perSecond / rawBest, 3);
     if (gateway.p50Ms !== undefined) result.p50Ms = round(gateway.p50Ms, 2);
     if (gateway.p99Ms !== undefined) result.p99Ms = round(gateway.p99Ms, 2);
+    if (gateway.concurrency !== undefined) result.concurrency = gateway.concurrency;
   }
   if (!torch.ok) result.torchUnavailable = torch.reason;
   return result;

@@ -114,8 +114,14 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
     seed, backend: 'wasm' as const, maxLength: opts.maxLength ?? 128, vocabSize: opts.vocabSize ?? 4000, layers: 1,
   };
   const preStart = performance.now();
-  const probe = await train({ ...baseConfig, steps: 4, warmupSteps: 0 }, { data: unlabeled });
-  const perStep = probe.stepSeconds / probe.stepsThisRun;
+  // The first steps pay one-off kernel compilation and allocation: size the run from the median of the later ones.
+  const stepTimes: number[] = [];
+  const probe = await train({ ...baseConfig, steps: 6, warmupSteps: 0 }, {
+    data: unlabeled,
+    callbacks: { onStep: (m) => { stepTimes.push(batchSize / m.samplesPerSecond); } },
+  });
+  const later = stepTimes.slice(2).sort((a, b) => a - b);
+  const perStep = later[Math.floor(later.length / 2)] ?? probe.stepSeconds / probe.stepsThisRun;
   const setupSeconds = (performance.now() - preStart) / 1000 - probe.stepSeconds;
   probe.model.dispose();
   probe.heads.dispose();
@@ -303,6 +309,7 @@ if (require.main === module) {
       dim: num('--dim'),
       testLimit: num('--test-limit'),
       pretrainBatchSize: num('--batch-size'),
+      maxLength: num('--max-length'),
       log: (m) => console.error(`[label-efficiency] ${m}`),
     });
     console.log(JSON.stringify(result, null, 2));
