@@ -196,6 +196,11 @@ async function loadRows(dir: string, modality: Modality): Promise<{ rows: Row[];
     });
     return { rows: seqRows, shape: { modality: 'SEQUENCE', length: T, features: width * channels } };
   }
+  if (modality === 'TEXT') {
+    // Mails carry base64 blobs and long URLs; the WordPiece trainer's first pass errors on a "word" over 100
+    // characters (its draft vocabulary has no [UNK]), so long runs are cut into 50-character words for every arm.
+    for (const r of rows) if (r.modality === 'TEXT') r.text = r.text.replace(/\S{50,}/g, (w) => w.match(/.{1,50}/g)!.join(' '));
+  }
   return { rows, shape: loaded.shape };
 }
 

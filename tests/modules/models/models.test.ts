@@ -2,7 +2,7 @@
 // trainer and exported to ONNX: served embeddings must equal the trainer's own forward pass (within 1e-4).
 import sharp from 'sharp';
 import { tf } from '../../../src/training/engine/tf';
-import { tinyImages, tinyTexts } from '../../training/data/fixtures';
+import { tinyImages, tinySequences, tinyTexts } from '../../training/data/fixtures';
 import { codes, startTestPlatform, type SeededTenant, type TestPlatform } from '../../helpers/platform';
 import { registerTrainedModel, type RegisteredTestModel } from '../../helpers/models';
 import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../../helpers/datasets-api';
@@ -114,6 +114,30 @@ describe('models, embed and similar', () => {
     expect(codes(await t.exec(q, { m: 'bad ref!', i: [{ text: 'x' }] }, { key }))).toEqual(['BAD_USER_INPUT']);
     const ok = await t.exec(q, { m: 'words', i: [{ text: 'still serving' }], o: { truncate: 'END' } }, { key });
     expect(ok.body.data?.embed.dims).toBeGreaterThan(0);
+  });
+
+  test('too many inputs, wrong sequence shapes and a sequence for a text model are BAD_USER_INPUT', async () => {
+    const q = `query($m: String!, $i: [EmbedInput!]!) { embed(model: $m, inputs: $i) { dims } }`;
+    const key = acme.keys.READER;
+    const tooMany = await t.exec(q, { m: 'words', i: Array.from({ length: 2049 }, () => ({ text: 'x' })) }, { key });
+    expect(codes(tooMany)).toEqual(['BAD_USER_INPUT']);
+    expect(tooMany.body.errors?.[0]?.message).toMatch(/2048/);
+    const seqs = tinySequences(16);
+    const seq = await registerTrainedModel(t, acme, { modality: 'SEQUENCE', pretext: 'CONTRASTIVE', rows: seqs.rows, shape: seqs.shape, name: 'waves' });
+    try {
+      const shape = seqs.shape as { length: number; features: number };
+      const good = Array.from({ length: shape.length }, (_, i) => Array.from({ length: shape.features }, (_, f) => Math.sin(i + f)));
+      expect((await t.exec(q, { m: 'waves', i: [{ sequence: good }] }, { key })).body.data?.embed.dims).toBeGreaterThan(0);
+      const short = good.slice(0, 3);
+      const wide = good.map((step) => [...step, 0]);
+      const res = await t.exec(q, { m: 'waves', i: [{ sequence: short }, { sequence: wide }] }, { key });
+      expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+      expect((res.body.errors?.[0]?.extensions?.problems as Array<{ path: string }>).map((p) => p.path)).toEqual(['inputs.0', 'inputs.1']);
+      expect(codes(await t.exec(q, { m: 'words', i: [{ sequence: good }] }, { key }))).toEqual(['BAD_USER_INPUT']);
+    } finally {
+      seq.result.model.dispose();
+      seq.result.heads.dispose();
+    }
   });
 
   test('aliases switch atomically and are evaluation-gated', async () => {
