@@ -1,13 +1,13 @@
 // End to end and fault tests with real trainer child processes (local dispatcher → src/training/main.ts talking to
 // the gateway with its job token): a run to a registered model, kill -9 mid-run, cancel in every live state, run
 // timeout. One platform for the file keeps it fast; each test has its own experiment.
-import { buildProgram } from '../../src/cli/main';
 import { eta, renderProgress, sparkline } from '../../src/cli/commands/runs';
 import { LocalDispatcher } from '../../src/jobs/dispatchers';
 import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../helpers/datasets-api';
 import { tinySequenceJsonl } from '../helpers/datasets';
 import type { SeededTenant, TestPlatform } from '../helpers/platform';
 import { CREATE, experimentInput, getRun, readySequenceVersion, startJobPlatform, waitForMidRun, waitForRun, type JobPlatform } from './helpers';
+import { runCli } from '../helpers/cli';
 
 jest.setTimeout(150_000);
 
@@ -64,26 +64,7 @@ it('through GraphQL alone: upload a dataset, train a queued run to SUCCEEDED, ge
 });
 
 /** Runs the real `pretext` program against this server and returns what it printed on stdout. */
-async function cli(key: string, ...args: string[]): Promise<string> {
-  const saved = { url: process.env.PRETEXT_URL, key: process.env.PRETEXT_API_KEY };
-  process.env.PRETEXT_URL = t.url;
-  process.env.PRETEXT_API_KEY = key;
-  const out: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  try {
-    await buildProgram().parseAsync(['node', 'pretext', ...args]);
-  } finally {
-    spy.mockRestore();
-    if (saved.url === undefined) delete process.env.PRETEXT_URL;
-    else process.env.PRETEXT_URL = saved.url;
-    if (saved.key === undefined) delete process.env.PRETEXT_API_KEY;
-    else process.env.PRETEXT_API_KEY = saved.key;
-  }
-  return out.join('');
-}
+const cli = (key: string, ...args: string[]): Promise<string> => runCli(t.url!, key, ...args);
 
 it('CLI: pretext train queues a run; runs watch --json prints its final state; runs list / show see it', async () => {
   const created = JSON.parse(

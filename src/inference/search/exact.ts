@@ -11,6 +11,7 @@
  * normalized query copy and the returned hits.
  */
 import { type Metric, type SearchHit, HEADER_BYTES, checkMetric, readHeader, rowsOf, writeHeader } from './format';
+import { l2Normalize } from '../postprocess';
 
 /** Rows scanned per chunk: 1024 rows × 64 dims × 4 bytes = 256 KiB, about an L2 cache. */
 const CHUNK_BYTES = 256 * 1024;
@@ -143,13 +144,5 @@ export class ExactIndex {
   }
 }
 
-export function normalizeRows(data: Float32Array, dim: number): Float32Array {
-  for (let off = 0; off < data.length; off += dim) {
-    let sum = 0;
-    for (let d = 0; d < dim; d++) sum += data[off + d] * data[off + d];
-    if (sum === 0) continue;
-    const inv = 1 / Math.sqrt(sum);
-    for (let d = 0; d < dim; d++) data[off + d] *= inv;
-  }
-  return data;
-}
+/** L2-normalizes each row in place (the same normalization embeddings get when served). */
+export const normalizeRows = l2Normalize;

@@ -197,21 +197,23 @@ export class ModelService {
 
   // --- serving ----------------------------------------------------------------------------------------------
 
+  /** Whole small objects (model files, index files) — these are loaded into memory anyway. */
+  private async readObject(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.store.get(key)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   private artifact(v: ModelVersion): Promise<ModelArtifact> {
     let a = this.artifacts.get(v.id);
     if (!a) {
       a = (async () => {
-        const read = async (key: string) => {
-          const chunks: Buffer[] = [];
-          for await (const c of await this.store.get(key)) chunks.push(c as Buffer);
-          return Buffer.concat(chunks);
-        };
         const spec = (v.inputSpec as unknown as StoredInputSpec).spec;
         return {
           modelVersionId: v.id,
-          onnx: new Uint8Array(await read(v.onnxKey)),
+          onnx: new Uint8Array(await this.readObject(v.onnxKey)),
           spec,
-          ...(v.tokenizerKey ? { tokenizerJson: (await read(v.tokenizerKey)).toString('utf8') } : {}),
+          ...(v.tokenizerKey ? { tokenizerJson: (await this.readObject(v.tokenizerKey)).toString('utf8') } : {}),
           ...(v.head && Array.isArray((v.head as { labels?: unknown }).labels) ? { labels: (v.head as { labels: string[] }).labels } : {}),
         };
       })();
@@ -379,13 +381,8 @@ export class ModelService {
     let entry = this.indexes.get(space.id);
     if (!entry) {
       entry = (async () => {
-        const read = async (key: string) => {
-          const chunks: Buffer[] = [];
-          for await (const c of await this.store.get(key)) chunks.push(c as Buffer);
-          return Buffer.concat(chunks);
-        };
-        const index = readVectorIndex(new Uint8Array(await read(space.indexKey!)));
-        const rows = JSON.parse((await read(space.vectorsKey!)).toString('utf8')) as { rows: number[]; meta: Array<{ label: string | null; split: string }> };
+        const index = readVectorIndex(new Uint8Array(await this.readObject(space.indexKey!)));
+        const rows = JSON.parse((await this.readObject(space.vectorsKey!)).toString('utf8')) as { rows: number[]; meta: Array<{ label: string | null; split: string }> };
         return { index, rows: Int32Array.from(rows.rows), labels: rows.meta.map((m) => m.label), splits: rows.meta.map((m) => m.split) };
       })();
       entry.catch(() => this.indexes.delete(space.id));
