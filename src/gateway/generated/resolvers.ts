@@ -53,6 +53,13 @@ export type ApiKeyRole =
   /** Reads and queries (embed, similar, predict); changes nothing. */
   | 'READER';
 
+export type ClassProbability = {
+  __typename?: 'ClassProbability';
+  index: Scalars['Int']['output'];
+  label: Maybe<Scalars['String']['output']>;
+  probability: Scalars['Float']['output'];
+};
+
 export type CompletedPartInput = {
   etag: Scalars['String']['input'];
   partNumber: Scalars['Int']['input'];
@@ -551,6 +558,28 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type PredictResult = {
+  __typename?: 'PredictResult';
+  /** Class names in probability order (classification). */
+  labels: Maybe<Array<Scalars['String']['output']>>;
+  modelVersion: ModelVersion;
+  predictions: Array<Prediction>;
+  task: Scalars['String']['output'];
+};
+
+export type Prediction = {
+  __typename?: 'Prediction';
+  index: Scalars['Int']['output'];
+  /** Classification: the most probable label. */
+  label: Maybe<Scalars['String']['output']>;
+  /** Classification: probabilities of every class, in the model's label order. */
+  probabilities: Maybe<Array<Scalars['Float']['output']>>;
+  /** Classification: the top classes, most probable first. */
+  top: Maybe<Array<ClassProbability>>;
+  /** Regression: the predicted value(s). */
+  values: Maybe<Array<Scalars['Float']['output']>>;
+};
+
 export type Pretext =
   | 'CONTRASTIVE'
   | 'MASKED'
@@ -574,6 +603,8 @@ export type Query = {
   models: Array<Model>;
   /** Parts received so far and fresh URLs for the rest (resume). */
   multipartUpload: MultipartUpload;
+  /** Downstream predictions of a fine-tuned model (classification or regression head). */
+  predict: PredictResult;
   run: Run;
   runs: RunConnection;
   /** Nearest rows of an embedded dataset version to a query input. */
@@ -649,6 +680,14 @@ export type QueryModelVersionArgs = {
 
 export type QueryMultipartUploadArgs = {
   fileId: Scalars['ID']['input'];
+};
+
+
+export type QueryPredictArgs = {
+  inputs: Array<EmbedInput>;
+  model: Scalars['String']['input'];
+  topK?: InputMaybe<Scalars['Int']['input']>;
+  truncate?: InputMaybe<Truncate>;
 };
 
 
@@ -943,6 +982,7 @@ export type ResolversTypes = {
   ApiKeyRole: ApiKeyRole;
   BigInt: ResolverTypeWrapper<Scalars['BigInt']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ClassProbability: ResolverTypeWrapper<ClassProbability>;
   CompletedPartInput: CompletedPartInput;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateApiKeyPayload: ResolverTypeWrapper<Omit<CreateApiKeyPayload, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
@@ -990,6 +1030,8 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Neighbor: ResolverTypeWrapper<Neighbor>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PredictResult: ResolverTypeWrapper<Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversTypes['ModelVersion'] }>;
+  Prediction: ResolverTypeWrapper<Prediction>;
   Pretext: Pretext;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisteredModel: ResolverTypeWrapper<RegisteredModel>;
@@ -1022,6 +1064,7 @@ export type ResolversParentTypes = {
   ApiKey: ApiKeyModel;
   BigInt: Scalars['BigInt']['output'];
   Boolean: Scalars['Boolean']['output'];
+  ClassProbability: ClassProbability;
   CompletedPartInput: CompletedPartInput;
   CreateApiKeyInput: CreateApiKeyInput;
   CreateApiKeyPayload: Omit<CreateApiKeyPayload, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
@@ -1064,6 +1107,8 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   Neighbor: Neighbor;
   PageInfo: PageInfo;
+  PredictResult: Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversParentTypes['ModelVersion'] };
+  Prediction: Prediction;
   Query: Record<PropertyKey, never>;
   RegisteredModel: RegisteredModel;
   ResourcesInput: ResourcesInput;
@@ -1108,6 +1153,12 @@ export type ApiKeyResolvers<ContextType = GatewayContext, ParentType extends Res
 export interface BigIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BigInt'], any> {
   name: 'BigInt';
 }
+
+export type ClassProbabilityResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ClassProbability'] = ResolversParentTypes['ClassProbability']> = {
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  probability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
 
 export type CreateApiKeyPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CreateApiKeyPayload'] = ResolversParentTypes['CreateApiKeyPayload']> = {
   apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
@@ -1335,6 +1386,21 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PredictResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PredictResult'] = ResolversParentTypes['PredictResult']> = {
+  labels?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  modelVersion?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType>;
+  predictions?: Resolver<Array<ResolversTypes['Prediction']>, ParentType, ContextType>;
+  task?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PredictionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Prediction'] = ResolversParentTypes['Prediction']> = {
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  probabilities?: Resolver<Maybe<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
+  top?: Resolver<Maybe<Array<ResolversTypes['ClassProbability']>>, ParentType, ContextType>;
+  values?: Resolver<Maybe<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<QueryApiKeyArgs, 'id'>>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<QueryApiKeysArgs, 'includeRevoked'>>;
@@ -1349,6 +1415,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   modelVersion?: Resolver<ResolversTypes['ModelVersion'], ParentType, ContextType, RequireFields<QueryModelVersionArgs, 'id'>>;
   models?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
   multipartUpload?: Resolver<ResolversTypes['MultipartUpload'], ParentType, ContextType, RequireFields<QueryMultipartUploadArgs, 'fileId'>>;
+  predict?: Resolver<ResolversTypes['PredictResult'], ParentType, ContextType, RequireFields<QueryPredictArgs, 'inputs' | 'model' | 'topK'>>;
   run?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<QueryRunArgs, 'id'>>;
   runs?: Resolver<ResolversTypes['RunConnection'], ParentType, ContextType, RequireFields<QueryRunsArgs, 'first'>>;
   similar?: Resolver<ResolversTypes['SimilarResult'], ParentType, ContextType, RequireFields<QuerySimilarArgs, 'input'>>;
@@ -1461,6 +1528,7 @@ export type ViewerResolvers<ContextType = GatewayContext, ParentType extends Res
 export type Resolvers<ContextType = GatewayContext> = {
   ApiKey?: ApiKeyResolvers<ContextType>;
   BigInt?: GraphQLScalarType;
+  ClassProbability?: ClassProbabilityResolvers<ContextType>;
   CreateApiKeyPayload?: CreateApiKeyPayloadResolvers<ContextType>;
   CreateExperimentPayload?: CreateExperimentPayloadResolvers<ContextType>;
   CreateTenantPayload?: CreateTenantPayloadResolvers<ContextType>;
@@ -1488,6 +1556,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   Mutation?: MutationResolvers<ContextType>;
   Neighbor?: NeighborResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PredictResult?: PredictResultResolvers<ContextType>;
+  Prediction?: PredictionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RegisteredModel?: RegisteredModelResolvers<ContextType>;
   RevokeApiKeyPayload?: RevokeApiKeyPayloadResolvers<ContextType>;

@@ -9,6 +9,7 @@ export const modelResolvers: Resolvers = {
     embed: (_p, args, ctx) => ctx.services.models.embed(ctx.principal, { model: args.model, inputs: args.inputs, options: args.options ?? null }) as never,
     embeddingSpace: (_p, { id }, ctx) => ctx.services.models.getSpace(ctx.principal, id),
     similar: (_p, { input }, ctx) => ctx.services.models.similar(ctx.principal, input),
+    predict: (_p, args, ctx) => ctx.services.models.predict(ctx.principal, { model: args.model, inputs: args.inputs, topK: args.topK ?? null, truncate: args.truncate ?? null }),
   },
   Mutation: {
     setModelAlias: async (_p, { input }, ctx) => {

@@ -282,6 +282,35 @@ export class ModelService {
     }
   }
 
+  async predict(p: Principal, req: { model: string; inputs: EmbedRequest['inputs']; topK?: number | null; truncate?: string | null }) {
+    const t = requireTenant(p, 'READER');
+    const v = await this.resolve(t, req.model);
+    if (!v.head) throw badInput(`Model version ${v.version} has no prediction head; fine-tune it first (createFineTune)`);
+    if (req.inputs.length === 0) throw badInput('inputs must not be empty');
+    if (req.truncate && !(TRUNCATIONS as readonly string[]).includes(req.truncate)) throw badInput(`Unsupported truncate: "${req.truncate}". Should be one of: ${TRUNCATIONS.join(', ')}.`);
+    try {
+      const artifact = await this.artifact(v);
+      const res = await this.runtime.predict(artifact, this.toInferenceInputs(v, req.inputs), {
+        ...(req.topK != null ? { topK: req.topK } : {}),
+        ...(req.truncate ? { truncate: req.truncate as EmbedOptions['truncate'] } : {}),
+      });
+      const u = this.usage.get(v.id) ?? { tenantId: t.tenantId, versionId: v.id, inputs: 0 };
+      u.inputs += req.inputs.length;
+      this.usage.set(v.id, u);
+      if (res.kind === 'classification') {
+        return {
+          modelVersion: v,
+          task: 'CLASSIFICATION',
+          labels: artifact.labels ? [...artifact.labels] : null,
+          predictions: res.predictions.map((pr, index) => ({ index, label: pr.top[0]?.label ?? null, probabilities: pr.probabilities, top: pr.top, values: null })),
+        };
+      }
+      return { modelVersion: v, task: 'REGRESSION', labels: null, predictions: res.predictions.map((pr, index) => ({ index, label: null, probabilities: null, top: null, values: pr.values })) };
+    } catch (err) {
+      this.mapInferenceError(err);
+    }
+  }
+
   // --- embedding spaces and similarity search ----------------------------------------------------------------
 
   spaceKey(tenantId: string, spaceId: string, file: string): string {
