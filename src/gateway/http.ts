@@ -14,7 +14,11 @@ function jsonError(res: express.Response, status: number, code: string, message:
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
 
-export async function createHttpApp(platform: Platform): Promise<express.Express> {
+/**
+ * Every route but /graphql: health, readiness, metrics, presigned local-store URLs, the trainer API and the OpenAI
+ * shim. The HTTP server mounts it in front of /graphql; the Lambda handler serves it for non-GraphQL paths.
+ */
+export function createRestApp(platform: Platform): express.Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -51,6 +55,13 @@ export async function createHttpApp(platform: Platform): Promise<express.Express
   app.use('/internal/trainer', trainerRouter(platform.services.trainer, platform.log));
 
   app.use(embeddingsRouter(platform));
+  return app;
+}
+
+export async function createHttpApp(platform: Platform): Promise<express.Express> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(createRestApp(platform));
 
   await platform.apollo.start();
   app.use(

@@ -2,7 +2,9 @@
 // The platform is created once per container (cold start) and reused by later invocations.
 import { handlers, startServerAndCreateLambdaHandler } from '@as-integrations/aws-lambda';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import serverless from 'serverless-http';
 import { loadConfig } from '../config';
+import { createRestApp } from './http';
 import { createPlatform, type Platform } from '../platform';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -12,7 +14,11 @@ export function createLambdaHandler(platform: Platform): LambdaHandler {
     context: async ({ event }) => platform.buildContext(event.headers ?? {}),
   });
   const limit = platform.config.limits.maxBodyBytes;
+  // Health, readiness, metrics, the trainer API and /v1/embeddings: the same express routes as the HTTP server.
+  const rest = serverless(createRestApp(platform));
   return async (event, context) => {
+    const path = event.rawPath ?? event.requestContext?.http?.path ?? '/graphql';
+    if (path !== '/graphql' && path !== '/graphql/') return (await rest(event, context)) as APIGatewayProxyResultV2;
     const body = event.body ?? '';
     const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
     if (bytes > limit) {
