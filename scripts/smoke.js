@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Smoke test of the zero-config default: `npm start` with no DATABASE_URL / S3 settings (embedded PGlite + local
 // object store in a fresh data dir), then the quick start: create a tenant with the printed operator key through
-// the CLI, and query `viewer` with the tenant's key. Exits non-zero on any failure. Used by .ci/run.
+// the CLI, query `viewer`, then upload a dataset, train it through the local dispatcher (a real trainer child
+// process), and embed text with the registered model. Exits non-zero on any failure. Used by .ci/run.
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -45,7 +46,18 @@ server.stdout.on('data', async (chunk) => {
     if (res.data?.viewer?.tenant?.name !== 'smoke' || res.data.viewer.apiKey.role !== 'ADMIN') throw new Error(`viewer: ${JSON.stringify(res)}`);
     const keys = cli(['key', 'list'], created.adminKey);
     if (!Array.isArray(keys) || keys.length !== 1) throw new Error(`key list: ${JSON.stringify(keys)}`);
-    process.stdout.write(`smoke: OK (${url}, tenant ${res.data.viewer.tenant.id})\n`);
+    // The rest of the quick start: a dataset, a training run through the local dispatcher, a model, embeddings.
+    const dataFile = path.join(dataDir, 'notes.txt');
+    fs.writeFileSync(dataFile, Array.from({ length: 64 }, (_, i) => `note ${i} about ${['cats', 'dogs', 'birds', 'fish'][i % 4]} and more words`).join('\n') + '\n');
+    const ds = cli(['dataset', 'create', 'notes', '--modality', 'text'], created.adminKey);
+    const version = cli(['dataset', 'upload', ds.id, dataFile], created.adminKey);
+    if (version.status !== 'READY' || version.stats.rows !== 64) throw new Error(`dataset upload: ${JSON.stringify(version)}`);
+    const started = cli(['train', '--dataset-version', version.id, '--pretext', 'masked', '--encoder', 'transformer', '--dim', '16', '--layers', '1', '--batch-size', '8', '--steps', '3', '--name', 'notes-mlm'], created.adminKey);
+    const run = cli(['runs', 'watch', started.run.id], created.adminKey);
+    if (run.status !== 'SUCCEEDED') throw new Error(`training run: ${JSON.stringify(run)}`);
+    const emb = cli(['embed', 'notes-mlm', 'a note about cats'], created.adminKey);
+    if (!emb.embeddings || emb.embeddings[0].values.length !== emb.dims) throw new Error(`embed: ${JSON.stringify(emb)}`);
+    process.stdout.write(`smoke: OK (${url}, tenant ${res.data.viewer.tenant.id}: dataset READY, run SUCCEEDED, ${emb.dims}-d embeddings)\n`);
     server.kill('SIGTERM');
     server.on('exit', () => {
       fs.rmSync(dataDir, { recursive: true, force: true });
