@@ -51,3 +51,35 @@ export async function registerTrainedModel(
   });
   return { modelId: model.id, versionId: version.id, name, result };
 }
+
+/** A fine-tuned classifier version (pretrained encoder + linear-probe head), registered with its label set. */
+export async function registerFineTunedClassifier(
+  t: TestPlatform,
+  tenant: SeededTenant,
+  opts: { rows: Row[]; shape: RowShape; name: string },
+): Promise<{ modelId: string; versionId: string; baseVersionId: string; labels: string[]; spec: import('../../src/models/spec').ModelSpec; weights: import('../../src/training/encoders/params').NamedWeights }> {
+  const { fineTune } = await import('../../src/training/finetune');
+  const base = await registerTrainedModel(t, tenant, { modality: 'IMAGE', pretext: 'CONTRASTIVE', rows: opts.rows, shape: opts.shape, name: `${opts.name}-base` });
+  const rows = opts.rows.map((r, i) => ({ ...r, split: i % 4 === 3 ? ('test' as const) : ('train' as const) }));
+  const ft = await fineTune({ base: { spec: base.result.spec, weights: base.result.model.getWeights() }, rows, task: 'CLASSIFICATION', mode: 'LINEAR_PROBE', seed: 1 });
+  base.result.model.dispose();
+  base.result.heads.dispose();
+  const onnxKey = tenantKey(tenant.id, 'models', opts.name, crypto.randomUUID(), 'model.onnx');
+  await t.platform.store.put(onnxKey, Buffer.from(exportOnnx(ft.spec, ft.weights, { includeHead: true })));
+  const prisma = t.platform.db.prisma;
+  const model = await prisma.model.create({ data: { tenantId: tenant.id, name: opts.name, modality: 'IMAGE' } });
+  const v = await prisma.modelVersion.create({
+    data: {
+      tenantId: tenant.id,
+      modelId: model.id,
+      version: 1,
+      parentVersionId: base.versionId,
+      onnxKey,
+      inputSpec: { spec: ft.spec, preprocess: { modality: 'IMAGE' } } as never,
+      embeddingDim: embeddingDim(ft.spec),
+      head: { task: 'CLASSIFICATION', labels: ft.labels } as never,
+      evaluation: (ft.evaluation ?? undefined) as never,
+    },
+  });
+  return { modelId: model.id, versionId: v.id, baseVersionId: base.versionId, labels: ft.labels!, spec: ft.spec, weights: ft.weights };
+}

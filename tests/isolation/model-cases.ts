@@ -2,7 +2,8 @@
 // embedding space over one of its dataset versions; tenant B aims every operation at them by id and by name.
 import type { IsolationCase } from '../helpers/isolation';
 import type { SeededTenant, TestPlatform } from '../helpers/platform';
-import { registerTrainedModel } from '../helpers/models';
+import { registerFineTunedClassifier, registerTrainedModel } from '../helpers/models';
+import { tinyImages } from '../training/data/fixtures';
 import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../helpers/datasets-api';
 import { tinyTexts } from '../training/data/fixtures';
 
@@ -64,4 +65,21 @@ export const modelCases: IsolationCase<Fixture>[] = [
     query: `mutation($m: String!, $d: ID!) { createEmbeddingSpace(input: { model: $m, datasetVersionId: $d }) { id } }`,
     variables: (f) => ({ m: f.versionId, d: f.datasetVersionId }),
   },
+  {
+    field: 'Query.predict',
+    ownerRole: 'READER',
+    setup: async (t, owner) => {
+      const images = tinyImages(24, 7);
+      const name = `private-classifier-${Math.random().toString(36).slice(2, 8)}`;
+      const m = await registerFineTunedClassifier(t, owner, { rows: images.rows, shape: images.shape, name });
+      return { tenantId: owner.id, modelId: m.modelId, versionId: m.versionId, name, datasetVersionId: '', spaceId: '' };
+    },
+    query: `query($m: String!, $img: String!) { predict(model: $m, inputs: [{ image: $img }]) { task labels predictions { label } } }`,
+    variables: (f) => ({ m: f.versionId, img: TINY_PNG }),
+    snapshot,
+    secrets: (f) => [f.name],
+  },
 ];
+
+/** An 8×8 grey PNG (the fine-tuned classifier's input size). */
+const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVQImWNowAEYhpYEAILzYAEeEbvlAAAAAElFTkSuQmCC';
