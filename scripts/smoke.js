@@ -59,7 +59,10 @@ server.stdout.on('data', async (chunk) => {
     if (!emb.embeddings || emb.embeddings[0].values.length !== emb.dims) throw new Error(`embed: ${JSON.stringify(emb)}`);
     process.stdout.write(`smoke: OK (${url}, tenant ${res.data.viewer.tenant.id}: dataset READY, run SUCCEEDED, ${emb.dims}-d embeddings)\n`);
     server.kill('SIGTERM');
+    // A graceful shutdown that hangs is a failure too (and must not hang CI).
+    const stopDeadline = setTimeout(() => fail('server did not stop within 30 s of SIGTERM'), 30_000);
     server.on('exit', () => {
+      clearTimeout(stopDeadline);
       fs.rmSync(dataDir, { recursive: true, force: true });
       process.exit(0);
     });
