@@ -108,7 +108,7 @@ test('LINEAR_PROBE keeps the encoder frozen; labelFraction trains on the stratif
   expect(result.evaluation?.task).toBe('CLASSIFICATION');
 });
 
-test('MLP_HEAD regression on sequences from scratch: regressor head, metrics, ONNX parity, early stopping', async () => {
+test('MLP_HEAD regression on sequences from scratch: regressor head, metrics, ONNX parity, validation hold-out', async () => {
   // Target: the wave's frequency class as a number.
   const { rows: seq } = tinySequences(150, 4);
   const rows: Row[] = seq.map((r, i) => ({ ...r, split: i % 5 === 4 ? 'test' : 'train' }));
@@ -138,7 +138,9 @@ test('bad inputs are rejected with how to fix them', async () => {
     /Unsupported mode: "BOGUS". Should be one of: LINEAR_PROBE, MLP_HEAD, FULL\./,
   );
   await expect(fineTune({ base: null, spec: imageSpec, rows, task: 'CLASSIFICATION', mode: 'FULL', hyperparameters: { batchSize: 0 } })).rejects.toThrow(/batchSize must be an integer/);
-  await expect(fineTune({ base: null, spec: imageSpec, rows, task: 'REGRESSION', mode: 'FULL' })).rejects.toThrow(/not 1 number/);
+  const named = rows.map((r) => ({ ...r, label: `shape-${r.label}` }));
+  await expect(fineTune({ base: null, spec: imageSpec, rows: named, task: 'REGRESSION', mode: 'FULL' })).rejects.toThrow(/not 1 number/);
+  await expect(fineTune({ base: null, spec: imageSpec, rows: named.map((r) => ({ ...r, label: 'same' })), task: 'CLASSIFICATION', mode: 'FULL' })).rejects.toThrow(/at least 2 classes/);
   const other = assertModelSpec({ ...imageSpec, encoder: { kind: 'mlp', hidden: [8] } });
   const m = buildModel(other, { seed: 1 });
   const w = m.getWeights();
