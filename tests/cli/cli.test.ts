@@ -79,6 +79,6 @@ describe('pretext CLI', () => {
   });
 
   test('unknown benchmarks list the valid ones', async () => {
-    await expect(runCli(t.url!, undefined, 'bench', 'nope', '--json')).rejects.toThrow(/Should be one of: ingest, train, embed/);
+    await expect(runCli(t.url!, undefined, 'bench', 'nope', '--json')).rejects.toThrow(/Should be one of: ingest, train, embed, label-efficiency/);
   });
 });
