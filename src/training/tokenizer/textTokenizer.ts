@@ -76,7 +76,10 @@ export class TextTokenizer {
     }
     const counts = new Map<string, number>();
     for (let i = 0; i < texts.length; i += 1024) {
-      for (const e of await learned.encodeBatch(texts.slice(i, i + 1024), { addSpecialTokens: false })) {
+      // The first-pass model has no [UNK], and WordPiece maps any word longer than 100 characters (base64 blobs, long
+      // URLs in mail) to [UNK]: leave such words out of the frequency count instead of failing on them.
+      const batch = texts.slice(i, i + 1024).map((t) => t.replace(/\S{100,}/g, ' '));
+      for (const e of await learned.encodeBatch(batch, { addSpecialTokens: false })) {
         for (const t of e.getTokens()) counts.set(t, (counts.get(t) ?? 0) + 1);
       }
     }

@@ -69,3 +69,12 @@ describe('TextTokenizer', () => {
   });
 });
 if (!hasSpam) console.warn('tokenizer tests: ../shared/datasets/spam-assassin.jsonl.gz absent; the real-data case is skipped.');
+
+describe('TextTokenizer on words longer than WordPiece accepts', () => {
+  it('trains on text with 100+ character words (base64 blobs in mail) and maps them to [UNK]', async () => {
+    const blob = 'QUJD'.repeat(40); // 160 characters, no spaces
+    const tok = await TextTokenizer.train([`see attachment ${blob} thanks`, 'plain words only here', 'more plain words'], { vocabSize: 64 });
+    const enc = await tok.encode([`attachment ${blob}`], 8);
+    expect(Array.from(enc.inputIds)).toContain(tok.unkId);
+  });
+});
