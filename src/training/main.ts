@@ -60,6 +60,9 @@ class GatewayCheckpointStore implements CheckpointStore {
   constructor(
     private readonly api: GatewayClient,
     private readonly initial: TrainerSpec['checkpoint'],
+    /** Runs before the gateway records the checkpoint: metrics up to its step must be stored first, or a crash
+     * between the two would lose them (the next attempt resumes after the checkpoint and never re-reports them). */
+    private readonly beforeRecord: () => Promise<void>,
   ) {}
 
   async save(ckpt: Checkpoint): Promise<string> {
@@ -67,6 +70,7 @@ class GatewayCheckpointStore implements CheckpointStore {
     const { json, tensors } = serializeCheckpoint(ckpt);
     await upload(this.api, `${dir}/tensors.bin`, tensors);
     await upload(this.api, `${dir}/checkpoint.json`, Buffer.from(json));
+    await this.beforeRecord();
     await this.api.call('POST', '/checkpoint', { step: ckpt.step, path: dir });
     return dir;
   }
@@ -121,7 +125,7 @@ export async function runTrainerTask(env: { gatewayUrl: string; runId: string; t
     const { exportOnnx } = await import('../models/onnx');
     const result = await train(config, {
       data: rows,
-      store: new GatewayCheckpointStore(api, spec.checkpoint),
+      store: new GatewayCheckpointStore(api, spec.checkpoint, flushMetrics),
       callbacks: {
         onStep: async (m) => {
           metricBuffer.push({ step: m.step, name: 'loss', value: m.loss, epoch: m.epoch }, { step: m.step, name: 'learning_rate', value: m.learningRate });

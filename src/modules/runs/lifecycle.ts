@@ -94,6 +94,10 @@ export class RunLifecycle {
       // A cancel that landed between the claim and the submit has no external id to stop: stop it now.
       const after = await this.d.db.run.findUnique({ where: { id: run.id }, select: { status: true } });
       if (after?.status === 'CANCELLED') await this.d.dispatcher.cancel(externalId).catch(() => undefined);
+      // A task that ended before its external id was recorded (a command that cannot start fails within a tick) had
+      // its exit report find no run; settle it now instead of waiting for the supervisor. onTaskExit is idempotent.
+      const state = await this.d.dispatcher.describe(externalId).catch(() => null);
+      if (state && (state.state === 'FAILED' || state.state === 'SUCCEEDED')) await this.onTaskExit(externalId, state);
     } catch (err) {
       const retryable = err instanceof DispatchError ? err.retryable : true;
       await this.finishAttempt(run.id, attempt, `dispatch failed: ${(err as Error).message}`, retryable);
