@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli';
-import { registerTrainedModel } from '../helpers/models';
+import { registerFineTunedClassifier, registerTrainedModel } from '../helpers/models';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
-import { tinyTexts } from '../training/data/fixtures';
+import { tinyImages, tinyTexts } from '../training/data/fixtures';
 
 describe('pretext CLI', () => {
   let t: TestPlatform;
@@ -76,6 +76,21 @@ describe('pretext CLI', () => {
     const emb = JSON.parse(await runCli(t.url!, tenant.keys.READER, 'embed', 'cli-words@production', 'hello there', 'general kenobi', '--dimensions', '8', '--json'));
     expect(emb.embeddings).toHaveLength(2);
     expect(emb.embeddings[0].values).toHaveLength(8);
+  });
+
+  test('predict and eval on a fine-tuned classifier', async () => {
+    const tenant = await t.seedTenant('cli-predict');
+    const images = tinyImages(24, 7);
+    const m = await registerFineTunedClassifier(t, tenant, { rows: images.rows, shape: images.shape, name: 'cli-shapes' });
+    const png = path.join(dir, 'q.png');
+    const sharp = (await import('sharp')).default;
+    await sharp(Buffer.from(images.rows[0]!.pixels), { raw: { width: 8, height: 8, channels: 1 } }).png().toFile(png);
+    const out = JSON.parse(await runCli(t.url!, tenant.keys.READER, 'predict', 'cli-shapes', `@${png}`, '--top-k', '2', '--json'));
+    expect(out.task).toBe('CLASSIFICATION');
+    expect(out.predictions[0].top).toHaveLength(2);
+    expect(m.labels).toContain(out.predictions[0].label);
+    const ev = JSON.parse(await runCli(t.url!, tenant.keys.READER, 'eval', m.versionId, '--json'));
+    expect(ev.evaluation).toMatchObject({ task: 'CLASSIFICATION', accuracy: expect.any(Number), macroF1: expect.any(Number) });
   });
 
   test('unknown benchmarks list the valid ones', async () => {

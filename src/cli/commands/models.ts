@@ -91,4 +91,44 @@ export function register(program: Command): void {
       );
       print(!!o.json, data.similar, () => table(data.similar.neighbors, ['row', 'score', 'label', 'split']));
     });
+
+  program
+    .command('predict <model> <inputs...>')
+    .description('Predictions of a fine-tuned model: plain text, @image.png, @sequence.json or @file.txt')
+    .option('--top-k <k>', 'classes listed per input', '5')
+    .option('--truncate <mode>', 'NONE, START or END', 'NONE')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, inputs: string[], o: { topK: string; truncate: string; json?: boolean }) => {
+      const data = await gql<{ predict: Record<string, any> }>(
+        clientOptionsFromEnv(),
+        `query($m: String!, $i: [EmbedInput!]!, $k: Int, $t: Truncate) { predict(model: $m, inputs: $i, topK: $k, truncate: $t) { task labels modelVersion { id version } predictions { index label probabilities top { label probability } values } } }`,
+        { m: model, i: inputs.map(parseInput), k: Number(o.topK), t: o.truncate.toUpperCase() },
+      );
+      print(!!o.json, data.predict, () =>
+        data.predict.predictions
+          .map((p: Record<string, any>) =>
+            data.predict.task === 'CLASSIFICATION'
+              ? `${p.index}: ${p.label} (${(p.top as Array<{ label: string; probability: number }>).map((x) => `${x.label} ${x.probability.toFixed(3)}`).join(', ')})`
+              : `${p.index}: ${(p.values as number[]).map((v) => v.toFixed(4)).join(', ')}`,
+          )
+          .join('\n'),
+      );
+    });
+
+  program
+    .command('eval <modelVersionId>')
+    .description("Show a model version's evaluation report (held-out split)")
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const data = await gql<{ modelVersion: { id: string; version: number; evaluation: Record<string, unknown> | null; model: { name: string } } }>(
+        clientOptionsFromEnv(),
+        `query($id: ID!) { modelVersion(id: $id) { id version evaluation model { name } } }`,
+        { id },
+      );
+      const v = data.modelVersion;
+      if (!v.evaluation && !o.json) throw new CliError(`${v.model.name} v${v.version} has no evaluation report`);
+      print(!!o.json, { modelVersionId: v.id, model: v.model.name, version: v.version, evaluation: v.evaluation }, () =>
+        [`${v.model.name} v${v.version}`, ...Object.entries(v.evaluation ?? {}).filter(([, x]) => typeof x === 'number').map(([k, x]) => `  ${k}: ${(x as number).toFixed(4)}`)].join('\n'),
+      );
+    });
 }
