@@ -23,6 +23,7 @@ export interface Services {
   inference: InferenceRuntime;
   experiments: RunServices['experiments'];
   runs: RunServices['runs'];
+  finetunes: RunServices['finetunes'];
   trainer: RunServices['trainer'];
   runLifecycle: RunServices['lifecycle'];
 }
@@ -41,13 +42,14 @@ export function createServices(deps: ServiceDeps): Services {
   const keyCache = new ApiKeyCache();
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);
+  const models = new ModelService(deps.db, deps.store, inference, deps.log);
   return {
     auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log, keyCache),
     tenants: new TenantService(deps.db, tenantRepo, keyRepo),
     apiKeys: new ApiKeyService(deps.db, keyRepo, keyCache),
     inference,
-    models: new ModelService(deps.db, deps.store, inference, deps.log),
+    models,
     datasets: createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets }),
-    ...(({ lifecycle, ...rest }) => ({ ...rest, runLifecycle: lifecycle }))(createRunServices({ db: deps.db, store: deps.store, log: deps.log, jobs: deps.jobs })),
+    ...(({ lifecycle, ...rest }) => ({ ...rest, runLifecycle: lifecycle }))(createRunServices({ db: deps.db, store: deps.store, log: deps.log, jobs: deps.jobs, resolveModel: (t, ref) => models.resolve(t, ref) })),
   };
 }

@@ -83,3 +83,26 @@ export async function registerFineTunedClassifier(
   });
   return { modelId: model.id, versionId: v.id, baseVersionId: base.versionId, labels: ft.labels!, spec: ft.spec, weights: ft.weights };
 }
+
+/**
+ * A version that can be fine-tuned: a really trained SEQUENCE encoder whose weights file is stored beside its ONNX
+ * graph (as the trainer task stores them), plus a READY labeled dataset version of the same shape.
+ */
+export async function registerFineTunableModel(
+  t: TestPlatform,
+  tenant: SeededTenant,
+  opts: { name?: string; rows?: number } = {},
+): Promise<RegisteredTestModel & { datasetVersionId: string }> {
+  const { createReadyDatasetVersion, tinySequenceJsonl } = await import('./datasets');
+  const { readRows } = await import('./rows');
+  const { encodeWeights } = await import('../../src/models/weights-file');
+  const shape = { modality: 'SEQUENCE' as const, length: 16, features: 2 };
+  const jsonl = tinySequenceJsonl(opts.rows ?? 64, 16);
+  const dv = await createReadyDatasetVersion(t.platform, tenant.id, [{ name: 'waves.jsonl', content: jsonl }], shape);
+  const rows = await readRows(t.platform, dv.manifestKey);
+  const m = await registerTrainedModel(t, tenant, { modality: 'SEQUENCE', pretext: 'MASKED', rows, shape, ...(opts.name ? { name: opts.name } : {}) });
+  const weightsKey = tenantKey(tenant.id, 'models', m.name, crypto.randomUUID(), 'weights.bin');
+  await t.platform.store.put(weightsKey, encodeWeights(m.result.model.getWeights()));
+  await t.platform.db.prisma.modelVersion.update({ where: { id: m.versionId }, data: { weightsKey } });
+  return { ...m, datasetVersionId: dv.versionId };
+}

@@ -3,6 +3,7 @@
 import type { IsolationCase } from '../helpers/isolation';
 import { datasetCases } from './dataset-cases';
 import { modelCases } from './model-cases';
+import { fineTuneCases } from './finetune-cases';
 import type { SeededTenant, TestPlatform } from '../helpers/platform';
 import { createReadyDatasetVersion, tinySequenceJsonl } from '../helpers/datasets';
 
@@ -35,6 +36,7 @@ const keyRow = (t: TestPlatform, id: string) => t.platform.db.prisma.apiKey.find
 export const isolationCases: IsolationCase<any>[] = [
   ...datasetCases,
   ...modelCases,
+  ...fineTuneCases,
   {
     field: 'Mutation.revokeApiKey',
     setup: ownKey,

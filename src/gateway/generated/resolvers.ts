@@ -115,6 +115,21 @@ export type CreateExperimentPayload = {
   run: Run;
 };
 
+export type CreateFineTuneInput = {
+  /** A READY, labeled dataset version of the model's modality: its train split trains, its test split (else validation) evaluates. */
+  datasetVersionId: Scalars['ID']['input'];
+  hyperparameters?: InputMaybe<FineTuneHyperparametersInput>;
+  /** Share of the labeled train rows to use, stratified by class and seeded (0 < f ≤ 1; default 1). */
+  labelFraction?: InputMaybe<Scalars['Float']['input']>;
+  mode: FineTuneMode;
+  /** The base: a model version id, a model id, or name, name@alias, name@v3. */
+  model: Scalars['String']['input'];
+  /** Register the new version under this model (created if needed) instead of the base's model. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  resources?: InputMaybe<ResourcesInput>;
+  task: FineTuneTask;
+};
+
 export type CreateTenantInput = {
   /** 1-63 characters: lowercase letters, digits and dashes, starting with a letter. */
   name: Scalars['String']['input'];
@@ -319,6 +334,42 @@ export type ExperimentConnection = {
   pageInfo: PageInfo;
 };
 
+export type FineTuneHyperparametersInput = {
+  /** wasm or cpu (the local trainer's tfjs backend). */
+  backend?: InputMaybe<Scalars['String']['input']>;
+  batchSize?: InputMaybe<Scalars['Int']['input']>;
+  /** Passes over the labeled rows (default 20), bounded by minSteps and maxSteps. */
+  epochs?: InputMaybe<Scalars['Int']['input']>;
+  /** Hidden widths of the head (MLP_HEAD default [256]). */
+  headHidden?: InputMaybe<Array<Scalars['Int']['input']>>;
+  /** Peak AdamW learning rate (MLP_HEAD, FULL; default 1e-3). */
+  learningRate?: InputMaybe<Scalars['Float']['input']>;
+  maxSteps?: InputMaybe<Scalars['Int']['input']>;
+  minSteps?: InputMaybe<Scalars['Int']['input']>;
+  /** REGRESSION: values per label (comma-separated numbers in the label). */
+  outputs?: InputMaybe<Scalars['Int']['input']>;
+  patience?: InputMaybe<Scalars['Int']['input']>;
+  /** FULL: start the head from a linear probe (default true). */
+  probeInit?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Seeds the label subset, initialization and batch order (default 0). */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Share of the labeled rows held out for early stopping (default 0 = off). */
+  validationFraction?: InputMaybe<Scalars['Float']['input']>;
+  weightDecay?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type FineTuneMode =
+  /** Every weight trained; the head starts from a linear probe (LP-FT). */
+  | 'FULL'
+  /** Encoder frozen; a linear head fitted on its pooled features. */
+  | 'LINEAR_PROBE'
+  /** Encoder frozen; an MLP head (headHidden, default [256]) trained with AdamW. */
+  | 'MLP_HEAD';
+
+export type FineTuneTask =
+  | 'CLASSIFICATION'
+  | 'REGRESSION';
+
 export type HyperparametersInput = {
   /** wasm or cpu (the local trainer's tfjs backend). */
   backend?: InputMaybe<Scalars['String']['input']>;
@@ -402,11 +453,17 @@ export type ModelVersion = {
   embeddingDim: Scalars['Int']['output'];
   /** Evaluation report on the held-out split, when one was computed. */
   evaluation: Maybe<Scalars['JSON']['output']>;
+  /** Whether the version's trained weights are stored (it can be fine-tuned). */
+  fineTunable: Scalars['Boolean']['output'];
+  /** Fine-tuned versions: { task, labels | outputs, mode, labelFraction, trainSize }; null for encoders. */
+  head: Maybe<Scalars['JSON']['output']>;
   id: Scalars['ID']['output'];
   /** Architecture spec and preprocessing needed to serve the model (tokenizer, image size, normalization). */
   inputSpec: Scalars['JSON']['output'];
   model: Model;
   modelId: Scalars['ID']['output'];
+  /** Fine-tuned versions: the version they were fine-tuned from. */
+  parentVersionId: Maybe<Scalars['ID']['output']>;
   /** The run that produced this version. */
   runId: Maybe<Scalars['ID']['output']>;
   version: Scalars['Int']['output'];
@@ -437,6 +494,8 @@ export type Mutation = {
   createEmbeddingSpace: EmbeddingSpace;
   /** Validates the setup, checks quotas and queues the first run. */
   createExperiment: CreateExperimentPayload;
+  /** Queues a FINETUNE run; when it succeeds it registers a new model version with a prediction head and an evaluation report. */
+  createFineTune: Run;
   createTenant: CreateTenantPayload;
   /** Deletes the dataset, its versions and every stored object (hidden at once, storage reclaimed right after). */
   deleteDataset: Scalars['Boolean']['output'];
@@ -493,6 +552,11 @@ export type MutationCreateEmbeddingSpaceArgs = {
 
 export type MutationCreateExperimentArgs = {
   input: CreateExperimentInput;
+};
+
+
+export type MutationCreateFineTuneArgs = {
+  input: CreateFineTuneInput;
 };
 
 
@@ -743,15 +807,23 @@ export type Run = {
   __typename?: 'Run';
   attempt: Scalars['Int']['output'];
   backend: Maybe<Scalars['String']['output']>;
+  /** FINETUNE runs: the model version they start from. */
+  baseModelVersionId: Maybe<Scalars['ID']['output']>;
   checkpointStep: Maybe<Scalars['Int']['output']>;
   createdAt: Scalars['DateTime']['output'];
+  /** The dataset version the run trains on. */
+  datasetVersionId: Maybe<Scalars['ID']['output']>;
   dispatcher: Maybe<Scalars['String']['output']>;
   error: Maybe<Scalars['String']['output']>;
+  /** PRETRAIN runs: the experiment they train. */
   experimentId: Maybe<Scalars['ID']['output']>;
   externalId: Maybe<Scalars['String']['output']>;
+  /** FINETUNE runs: task, mode, label fraction and hyperparameters. */
+  finetune: Maybe<Scalars['JSON']['output']>;
   finishedAt: Maybe<Scalars['DateTime']['output']>;
   heartbeatAt: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
+  kind: RunKind;
   /** The last lines of the run's log, oldest first. */
   logs: Array<RunLogLine>;
   maxAttempts: Scalars['Int']['output'];
@@ -784,6 +856,12 @@ export type RunConnection = {
   nodes: Array<Run>;
   pageInfo: PageInfo;
 };
+
+export type RunKind =
+  /** Downstream fine-tuning of a model version on labels (createFineTune). */
+  | 'FINETUNE'
+  /** Pretext-task pretraining (createExperiment). */
+  | 'PRETRAIN';
 
 export type RunLogLine = {
   __typename?: 'RunLogLine';
@@ -991,6 +1069,7 @@ export type ResolversTypes = {
   CreateEmbeddingSpaceInput: CreateEmbeddingSpaceInput;
   CreateExperimentInput: CreateExperimentInput;
   CreateExperimentPayload: ResolverTypeWrapper<Omit<CreateExperimentPayload, 'experiment' | 'run'> & { experiment: ResolversTypes['Experiment'], run: ResolversTypes['Run'] }>;
+  CreateFineTuneInput: CreateFineTuneInput;
   CreateTenantInput: CreateTenantInput;
   CreateTenantPayload: ResolverTypeWrapper<Omit<CreateTenantPayload, 'tenant'> & { tenant: ResolversTypes['Tenant'] }>;
   Dataset: ResolverTypeWrapper<DatasetModel>;
@@ -1013,6 +1092,9 @@ export type ResolversTypes = {
   EncoderInput: EncoderInput;
   Experiment: ResolverTypeWrapper<ExperimentModel>;
   ExperimentConnection: ResolverTypeWrapper<Omit<ExperimentConnection, 'nodes'> & { nodes: Array<ResolversTypes['Experiment']> }>;
+  FineTuneHyperparametersInput: FineTuneHyperparametersInput;
+  FineTuneMode: FineTuneMode;
+  FineTuneTask: FineTuneTask;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   HyperparametersInput: HyperparametersInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -1039,6 +1121,7 @@ export type ResolversTypes = {
   RevokeApiKeyPayload: ResolverTypeWrapper<Omit<RevokeApiKeyPayload, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
   Run: ResolverTypeWrapper<RunModel>;
   RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'nodes'> & { nodes: Array<ResolversTypes['Run']> }>;
+  RunKind: RunKind;
   RunLogLine: ResolverTypeWrapper<RunLogModel>;
   RunStatus: RunStatus;
   SequenceShapeInput: SequenceShapeInput;
@@ -1073,6 +1156,7 @@ export type ResolversParentTypes = {
   CreateEmbeddingSpaceInput: CreateEmbeddingSpaceInput;
   CreateExperimentInput: CreateExperimentInput;
   CreateExperimentPayload: Omit<CreateExperimentPayload, 'experiment' | 'run'> & { experiment: ResolversParentTypes['Experiment'], run: ResolversParentTypes['Run'] };
+  CreateFineTuneInput: CreateFineTuneInput;
   CreateTenantInput: CreateTenantInput;
   CreateTenantPayload: Omit<CreateTenantPayload, 'tenant'> & { tenant: ResolversParentTypes['Tenant'] };
   Dataset: DatasetModel;
@@ -1091,6 +1175,7 @@ export type ResolversParentTypes = {
   EncoderInput: EncoderInput;
   Experiment: ExperimentModel;
   ExperimentConnection: Omit<ExperimentConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Experiment']> };
+  FineTuneHyperparametersInput: FineTuneHyperparametersInput;
   Float: Scalars['Float']['output'];
   HyperparametersInput: HyperparametersInput;
   ID: Scalars['ID']['output'];
@@ -1337,10 +1422,13 @@ export type ModelVersionResolvers<ContextType = GatewayContext, ParentType exten
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   embeddingDim?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   evaluation?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  fineTunable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  head?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   inputSpec?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType>;
   modelId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  parentVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   runId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
@@ -1363,6 +1451,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   createDatasetVersion?: Resolver<ResolversTypes['DatasetVersion'], ParentType, ContextType, RequireFields<MutationCreateDatasetVersionArgs, 'input'>>;
   createEmbeddingSpace?: Resolver<ResolversTypes['EmbeddingSpace'], ParentType, ContextType, RequireFields<MutationCreateEmbeddingSpaceArgs, 'input'>>;
   createExperiment?: Resolver<ResolversTypes['CreateExperimentPayload'], ParentType, ContextType, RequireFields<MutationCreateExperimentArgs, 'input'>>;
+  createFineTune?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationCreateFineTuneArgs, 'input'>>;
   createTenant?: Resolver<ResolversTypes['CreateTenantPayload'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
   deleteDataset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteDatasetArgs, 'id'>>;
   deleteDatasetFile?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteDatasetFileArgs, 'fileId'>>;
@@ -1442,15 +1531,19 @@ export type RevokeApiKeyPayloadResolvers<ContextType = GatewayContext, ParentTyp
 export type RunResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Run'] = ResolversParentTypes['Run']> = {
   attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   backend?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  baseModelVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   checkpointStep?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  datasetVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   dispatcher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   experimentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   externalId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finetune?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   heartbeatAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['RunKind'], ParentType, ContextType>;
   logs?: Resolver<Array<ResolversTypes['RunLogLine']>, ParentType, ContextType, RequireFields<RunLogsArgs, 'tail'>>;
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   metrics?: Resolver<Array<ResolversTypes['MetricPoint']>, ParentType, ContextType, RequireFields<RunMetricsArgs, 'last'>>;

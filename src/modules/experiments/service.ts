@@ -3,7 +3,7 @@
 // checks the tenant's quotas, and queues its first run.
 import type { Db, Experiment, Prisma, Run } from '../../db/client';
 import { isUuid } from '../../db/errors';
-import { badInput, forbidden, notFound, quotaExceeded, type InputProblem } from '../../errors';
+import { badInput, forbidden, notFound, type InputProblem } from '../../errors';
 import type { JobsConfig } from '../../config';
 import type { Modality } from '../../ingest/types';
 import { resolveConfig, type TrainConfig } from '../../training/trainer/config';
@@ -11,7 +11,7 @@ import { PRETEXTS, type Pretext } from '../../training/pretext/types';
 import { recordAudit } from '../audit/repository';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
 import type { RunConfig } from '../runs/run-config';
-import { ACTIVE } from '../runs/state';
+import { checkRunQuotas, resolveResources, type ResourcesInput } from '../runs/admission';
 import { decodeCursor, encodeCursor, type Page } from '../runs/pagination';
 
 export interface EncoderChoice {
@@ -39,14 +39,6 @@ export interface Hyperparameters {
   backend?: string | null;
 }
 
-export interface ResourcesInput {
-  gpus?: number | null;
-  cpus?: number | null;
-  memoryMb?: number | null;
-  timeoutSeconds?: number | null;
-  maxAttempts?: number | null;
-}
-
 export interface CreateExperimentInput {
   name?: string | null;
   datasetVersionId: string;
@@ -60,23 +52,6 @@ export function requireTenant(p: Principal, role: 'READER' | 'MEMBER'): TenantPr
   if (p.kind !== 'tenant') throw forbidden(`Experiments and runs belong to a tenant: call with a tenant key (${role} or higher)`);
   if (!roleAtLeast(p.role, role)) throw forbidden(`This operation needs role ${role} or higher; this key has role ${p.role}`);
   return p;
-}
-
-const GPU_WINDOW_MS = 30 * 24 * 3600 * 1000;
-
-/** GPU-minutes a tenant's runs used in the last 30 days (running runs count up to now). */
-export async function gpuMinutesUsed(db: Db, tenantId: string, now = new Date()): Promise<number> {
-  const runs = await db.run.findMany({
-    where: { tenantId, startedAt: { not: null }, OR: [{ finishedAt: null }, { finishedAt: { gte: new Date(now.getTime() - GPU_WINDOW_MS) } }] },
-    select: { startedAt: true, finishedAt: true, config: true },
-  });
-  let minutes = 0;
-  for (const r of runs) {
-    const gpus = Number((r.config as { resources?: { gpus?: number } } | null)?.resources?.gpus ?? 0);
-    const end = (r.finishedAt ?? now).getTime();
-    minutes += (gpus * Math.max(0, end - r.startedAt!.getTime())) / 60_000;
-  }
-  return minutes;
 }
 
 export class ExperimentService {
@@ -146,40 +121,15 @@ export class ExperimentService {
       problems.push({ path: 'input.hyperparameters', message: (err as Error).message });
     }
     if (h.backend != null && !['wasm', 'cpu'].includes(h.backend)) problems.push({ path: 'input.hyperparameters.backend', message: `Unsupported backend: "${h.backend}". Should be one of: wasm, cpu.` });
-    const r = input.resources ?? {};
-    const resources = { gpus: r.gpus ?? 0, cpus: r.cpus ?? 1, memoryMb: r.memoryMb ?? 2048 };
-    const timeoutSeconds = r.timeoutSeconds ?? this.jobs.defaultTimeoutSeconds;
-    const maxAttempts = r.maxAttempts ?? this.jobs.maxAttempts;
-    if (!Number.isInteger(resources.gpus) || resources.gpus < 0 || resources.gpus > 8) problems.push({ path: 'input.resources.gpus', message: 'must be an integer 0-8' });
-    if (!(resources.cpus > 0) || resources.cpus > 64) problems.push({ path: 'input.resources.cpus', message: 'must be > 0 and ≤ 64' });
-    if (!Number.isInteger(resources.memoryMb) || resources.memoryMb < 256 || resources.memoryMb > 512_000) problems.push({ path: 'input.resources.memoryMb', message: 'must be an integer 256-512000' });
-    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600) problems.push({ path: 'input.resources.timeoutSeconds', message: 'must be an integer from 1 s to 7 days' });
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) problems.push({ path: 'input.resources.maxAttempts', message: 'must be an integer 1-20' });
+    const { resources, timeoutSeconds, maxAttempts } = resolveResources(input.resources, this.jobs, problems);
     const name = (input.name ?? `${pretext.toLowerCase()}-${version.dataset.name}-v${version.version}`).trim();
     if (name.length < 1 || name.length > 100) problems.push({ path: 'input.name', message: 'must be 1-100 characters' });
     if (problems.length) throw badInput('Invalid experiment', problems);
 
-    // Quotas. Checked before the insert; two simultaneous creations may both pass, which overshoots by at most one
-    // run per concurrent request — acceptable for a soft limit, and it avoids a tenant-wide lock on every create.
-    const active = await this.db.run.count({ where: { tenantId: member.tenantId, status: { in: [...ACTIVE] } } });
-    if (active >= this.jobs.tenantMaxConcurrentRuns) {
-      throw quotaExceeded(`This tenant already has ${active} unfinished runs (limit ${this.jobs.tenantMaxConcurrentRuns}); wait for one to finish or cancel one.`, {
-        limit: this.jobs.tenantMaxConcurrentRuns,
-        used: active,
-      });
-    }
-    if (resources.gpus > 0) {
-      const used = await gpuMinutesUsed(this.db, member.tenantId, now);
-      if (used >= this.jobs.tenantMaxGpuMinutes) {
-        throw quotaExceeded(`GPU-minute quota used up: ${used.toFixed(1)} of ${this.jobs.tenantMaxGpuMinutes} in the last 30 days.`, {
-          limit: this.jobs.tenantMaxGpuMinutes,
-          used,
-        });
-      }
-    }
+    await checkRunQuotas(this.db, member.tenantId, this.jobs, resources.gpus, now);
 
     const { shape: _shape, ...trainWithoutShape } = train;
-    const runConfig: RunConfig = { datasetVersionId: version.id, manifestKey: version.manifestKey, train: trainWithoutShape, resources, timeoutSeconds };
+    const runConfig: RunConfig = { kind: 'PRETRAIN', datasetVersionId: version.id, manifestKey: version.manifestKey, train: trainWithoutShape, resources, timeoutSeconds };
     return this.db.$transaction(async (tx) => {
       const experiment = await tx.experiment.create({
         data: {

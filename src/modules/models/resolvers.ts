@@ -27,5 +27,7 @@ export const modelResolvers: Resolvers = {
     aliases: (v, _a, ctx) => ctx.services.models.versionAliases(v),
     inputSpec: (v) => v.inputSpec,
     evaluation: (v) => v.evaluation,
+    head: (v) => v.head,
+    fineTunable: (v) => v.weightsKey !== null,
   },
 };

@@ -19,16 +19,12 @@ import {
   type VectorIndex,
 } from '../../inference';
 import { ingestStoreFrom, readManifest, readShards, type Row } from '../../ingest';
-import type { ModelSpec } from '../../models/spec';
+import type { StoredInputSpec } from '../../models/stored-spec';
 import { tenantKey, type ObjectStore } from '../../storage';
 import { recordAudit } from '../audit/repository';
 import { actorOf, requireTenant, type Principal, type TenantPrincipal } from '../auth/principal';
 import { headlineScore, parseModelRef } from './reference';
 
-interface StoredInputSpec {
-  spec: ModelSpec;
-  preprocess?: { modality?: string; normalization?: { mean: number[]; std: number[] }; imageAsRows?: boolean; maxLength?: number };
-}
 
 export interface EmbedRequest {
   model: string;

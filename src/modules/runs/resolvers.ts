@@ -1,5 +1,11 @@
 // Thin GraphQL resolvers for experiments and runs.
+import type { Run } from '../../db/client';
 import type { Resolvers } from '../../gateway/generated/resolvers';
+
+/** The public part of a run's stored config (never the manifest key or trainer internals). */
+function configOf(run: Run): { datasetVersionId?: string; baseModelVersionId?: string; finetune?: unknown } {
+  return (run.config ?? {}) as { datasetVersionId?: string; baseModelVersionId?: string; finetune?: unknown };
+}
 
 export const runResolvers: Resolvers = {
   Query: {
@@ -12,12 +18,16 @@ export const runResolvers: Resolvers = {
     createExperiment: (_p, { input }, ctx) => ctx.services.experiments.create(ctx.principal, input),
     cancelRun: (_p, { id }, ctx) => ctx.services.runs.cancel(ctx.principal, id),
     retryRun: (_p, { id }, ctx) => ctx.services.runs.retry(ctx.principal, id),
+    createFineTune: (_p, { input }, ctx) => ctx.services.finetunes.create(ctx.principal, input),
   },
   Experiment: {
     encoder: (e) => e.encoderSpec,
     runs: (e, _a, ctx) => ctx.services.experiments.runsOf(e),
   },
   Run: {
+    datasetVersionId: (run) => configOf(run).datasetVersionId ?? null,
+    baseModelVersionId: (run) => configOf(run).baseModelVersionId ?? null,
+    finetune: (run) => configOf(run).finetune ?? null,
     metrics: (run, args, ctx) => ctx.services.runs.metrics(run, args.name, args.last ?? 1000),
     logs: (run, args, ctx) => ctx.services.runs.logs(run, args.tail ?? 100),
     model: async (run, _a, ctx) => {

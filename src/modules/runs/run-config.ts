@@ -1,6 +1,8 @@
 // What a run carries in `runs.config`: everything the trainer needs, fixed at creation, so a retry or a resume
 // trains exactly the same thing. Read back by the trainer API (spec) and the lifecycle (timeout, resources).
 import type { TrainConfig } from '../../training/trainer/config';
+import type { FineTuneHyperparameters } from '../../training/finetune/hyperparameters';
+import type { FineTuneMode, FineTuneTask } from '../../training/finetune/kinds';
 
 export interface RunResources {
   gpus: number;
@@ -8,19 +10,57 @@ export interface RunResources {
   memoryMb: number;
 }
 
-export interface RunConfig {
+interface RunConfigBase {
   datasetVersionId: string;
   manifestKey: string;
-  /** Trainer settings without the row shape (the trainer takes it from the manifest). */
-  train: Omit<TrainConfig, 'shape'>;
   resources: RunResources;
   timeoutSeconds: number;
 }
 
+/** PRETRAIN runs (written before FINETUNE existed, so `kind` may be absent). */
+export interface PretrainRunConfig extends RunConfigBase {
+  kind?: 'PRETRAIN';
+  /** Trainer settings without the row shape (the trainer takes it from the manifest). */
+  train: Omit<TrainConfig, 'shape'>;
+}
+
+/** What a FINETUNE run trains: a head (and, in FULL mode, the encoder) on a labeled dataset version. */
+export interface FineTuneSettings {
+  task: FineTuneTask;
+  mode: FineTuneMode;
+  labelFraction: number;
+  hyperparameters: FineTuneHyperparameters;
+  seed: number;
+  backend?: 'wasm' | 'cpu';
+}
+
+export interface FineTuneRunConfig extends RunConfigBase {
+  kind: 'FINETUNE';
+  /** The version whose encoder weights the run starts from (the new version's parent). */
+  baseModelVersionId: string;
+  /** The model the new version is registered under. */
+  targetModelId: string | null;
+  /** …or, when targetModelId is null, the name of a model to create (or reuse) for it. */
+  targetModelName: string | null;
+  finetune: FineTuneSettings;
+  /** Attempts a retryRun grants (FINETUNE runs have no experiment to read it from). */
+  maxAttempts: number;
+}
+
+export type RunConfig = PretrainRunConfig | FineTuneRunConfig;
+
 export function readRunConfig(json: unknown): RunConfig {
-  const c = json as Partial<RunConfig> | null;
-  if (!c || typeof c !== 'object' || !c.train || !c.manifestKey || !c.resources || !c.timeoutSeconds) {
-    throw new Error('This run has no trainer configuration (runs.config is incomplete); it cannot be dispatched.');
+  const c = json as (Partial<Omit<PretrainRunConfig, 'kind'>> & Partial<Omit<FineTuneRunConfig, 'kind'>> & { kind?: string }) | null;
+  const incomplete = () => new Error('This run has no trainer configuration (runs.config is incomplete); it cannot be dispatched.');
+  if (!c || typeof c !== 'object' || !c.manifestKey || !c.resources || !c.timeoutSeconds) throw incomplete();
+  if (c.kind === 'FINETUNE') {
+    if (!c.finetune || !c.baseModelVersionId) throw incomplete();
+    return c as FineTuneRunConfig;
   }
-  return c as RunConfig;
+  if (!c.train) throw incomplete();
+  return c as PretrainRunConfig;
+}
+
+export function isFineTuneConfig(c: RunConfig): c is FineTuneRunConfig {
+  return c.kind === 'FINETUNE';
 }

@@ -71,7 +71,8 @@ export class RunService {
     if (!run) throw notFound('Run', id);
     if (run.status !== 'FAILED' && run.status !== 'CANCELLED') throw conflict(`Run ${id} is ${run.status}; only FAILED or CANCELLED runs can be retried.`);
     const exp = run.experimentId ? await this.db.experiment.findFirst({ where: { id: run.experimentId, tenantId: run.tenantId } }) : null;
-    const budget = Number((exp?.resources as { maxAttempts?: number } | null)?.maxAttempts ?? 3);
+    // PRETRAIN runs take the budget from their experiment, FINETUNE runs from their own config.
+    const budget = Number((exp?.resources as { maxAttempts?: number } | null)?.maxAttempts ?? (run.config as { maxAttempts?: number } | null)?.maxAttempts ?? 3);
     const moved = await transition(this.db, id, run.status, 'QUEUED', { error: null, notBefore: null, maxAttempts: run.attempt + budget, externalId: null }, {}, now);
     if (!moved) throw conflict(`Run ${id} changed state meanwhile; read it again`);
     await recordAudit(this.db, { tenantId: member.tenantId, actor: actorOf(p), action: 'run.retry', targetType: 'Run', targetId: id });

@@ -7,7 +7,7 @@ import { ingestStoreFrom, readManifest } from '../../ingest';
 import { hashJobToken, parseJobToken } from '../../jobs/tokens';
 import { assertValidKey, tenantKey, type ObjectStore } from '../../storage';
 import type { RunLifecycle } from './lifecycle';
-import { readRunConfig, type RunConfig } from './run-config';
+import { isFineTuneConfig, readRunConfig, type FineTuneSettings, type PretrainRunConfig } from './run-config';
 import { transition } from './state';
 
 /** Errors the REST shim turns into HTTP statuses. */
@@ -20,11 +20,26 @@ export class TrainerApiError extends Error {
 
 const URL_TTL_SECONDS = 3600;
 
+/** A FINETUNE run's settings plus where its base version's artifacts are (presigned GETs). */
+export interface FineTuneSpec extends FineTuneSettings {
+  base: {
+    modelVersionId: string;
+    /** The base version's stored inputSpec: { spec, preprocess }. */
+    inputSpec: unknown;
+    weightsUrl: string;
+    tokenizerUrl: string | null;
+  };
+}
+
 export interface TrainerSpec {
   runId: string;
   attempt: number;
   heartbeatSeconds: number;
-  train: RunConfig['train'];
+  kind: 'PRETRAIN' | 'FINETUNE';
+  /** PRETRAIN: the trainer settings. */
+  train?: PretrainRunConfig['train'];
+  /** FINETUNE: what to fine-tune and how. */
+  finetune?: FineTuneSpec;
   manifest: { key: string; url: string };
   shards: Array<{ key: string; url: string }>;
   /** The last checkpoint (resume from it), or null. */
@@ -32,9 +47,25 @@ export interface TrainerSpec {
   outputPrefix: string;
 }
 
+/** The head a FINETUNE run trained, as ModelVersion.head stores it (predict reads labels from here). */
+export interface HeadReport {
+  task: 'CLASSIFICATION' | 'REGRESSION';
+  /** CLASSIFICATION: class names in logit order. */
+  labels?: string[];
+  /** REGRESSION: values per prediction. */
+  outputs?: number;
+  mode?: string;
+  labelFraction?: number;
+  trainSize?: number;
+}
+
 export interface CompletionReport {
   onnxKey: string;
   tokenizerKey?: string | null;
+  /** The trained weights (src/models/weights-file.ts), so that the version can be fine-tuned later. */
+  weightsKey?: string | null;
+  /** FINETUNE runs: the head they trained. */
+  head?: HeadReport | null;
   inputSpec: Prisma.InputJsonValue;
   embeddingDim: number;
   evaluation?: Prisma.InputJsonValue | null;
@@ -85,11 +116,30 @@ export class TrainerService {
         tensorsUrl: await this.store.presignGet(`${prefix}/tensors.bin`, URL_TTL_SECONDS),
       };
     }
+    let kindSpec: Pick<TrainerSpec, 'kind' | 'train' | 'finetune'>;
+    if (isFineTuneConfig(cfg)) {
+      const base = await this.db.modelVersion.findFirst({ where: { id: cfg.baseModelVersionId, tenantId: run.tenantId } });
+      if (!base?.weightsKey) throw new TrainerApiError(409, `The base model version ${cfg.baseModelVersionId} is gone or has no stored weights`);
+      kindSpec = {
+        kind: 'FINETUNE',
+        finetune: {
+          ...cfg.finetune,
+          base: {
+            modelVersionId: base.id,
+            inputSpec: base.inputSpec,
+            weightsUrl: await this.store.presignGet(base.weightsKey, URL_TTL_SECONDS),
+            tokenizerUrl: base.tokenizerKey ? await this.store.presignGet(base.tokenizerKey, URL_TTL_SECONDS) : null,
+          },
+        },
+      };
+    } else {
+      kindSpec = { kind: 'PRETRAIN', train: cfg.train };
+    }
     return {
       runId: run.id,
       attempt: run.attempt,
       heartbeatSeconds: this.jobs.heartbeatSeconds,
-      train: cfg.train,
+      ...kindSpec,
       manifest: { key: cfg.manifestKey, url: await this.store.presignGet(cfg.manifestKey, URL_TTL_SECONDS) },
       shards,
       checkpoint,
@@ -162,30 +212,68 @@ export class TrainerService {
     return { ok: true };
   }
 
+  /** A key the trainer reported: its own output prefix, given either whole or relative to the prefix. */
+  private reportedKey(run: Run, key: unknown): string {
+    const prefix = this.outputPrefix(run);
+    return this.ownKey(run, typeof key === 'string' && key.startsWith(prefix) ? key.slice(prefix.length) : key);
+  }
+
+  /** The head a FINETUNE run must report: the task it was asked for, and labels / outputs that fit it. */
+  private checkHead(head: HeadReport | null | undefined, settings: FineTuneSettings): Prisma.InputJsonValue {
+    if (!head || head.task !== settings.task) throw new TrainerApiError(400, `A FINETUNE run must report its ${settings.task} head`);
+    if (head.task === 'CLASSIFICATION') {
+      const ok = Array.isArray(head.labels) && head.labels.length >= 2 && head.labels.length <= 10_000 && head.labels.every((l) => typeof l === 'string' && l.length <= 1000);
+      if (!ok) throw new TrainerApiError(400, 'head.labels must list 2-10000 class names');
+      return { task: head.task, labels: head.labels!, mode: settings.mode, labelFraction: settings.labelFraction, ...(Number.isInteger(head.trainSize) ? { trainSize: head.trainSize! } : {}) };
+    }
+    if (!Number.isInteger(head.outputs) || head.outputs! < 1) throw new TrainerApiError(400, 'head.outputs must be a positive integer');
+    return { task: head.task, outputs: head.outputs!, mode: settings.mode, labelFraction: settings.labelFraction, ...(Number.isInteger(head.trainSize) ? { trainSize: head.trainSize! } : {}) };
+  }
+
   /**
-   * Registers the trained encoder: a Model named after the experiment and a new ModelVersion, then SUCCEEDED.
-   * Idempotent: ModelVersion.runId is UNIQUE, so a repeated (or concurrent) report returns the version already there.
+   * Registers what the run trained as a new ModelVersion, then SUCCEEDED. PRETRAIN: under a Model named after the
+   * experiment. FINETUNE: under the target model (the base's by default), with parentVersionId = the base version and
+   * the trained head. Idempotent: ModelVersion.runId is UNIQUE, so a repeated (or concurrent) report returns the
+   * version already there.
    */
   async complete(run: Run, report: CompletionReport): Promise<{ modelId: string; modelVersionId: string; version: number }> {
     const existing = await this.db.modelVersion.findUnique({ where: { runId: run.id } });
     if (existing) return { modelId: existing.modelId, modelVersionId: existing.id, version: existing.version };
     if (run.status === 'SUCCEEDED') throw new TrainerApiError(409, 'The run already succeeded without a model version');
-    const onnxKey = this.ownKey(run, report.onnxKey?.startsWith(this.outputPrefix(run)) ? report.onnxKey.slice(this.outputPrefix(run).length) : report.onnxKey);
-    const tokenizerKey = report.tokenizerKey
-      ? this.ownKey(run, report.tokenizerKey.startsWith(this.outputPrefix(run)) ? report.tokenizerKey.slice(this.outputPrefix(run).length) : report.tokenizerKey)
-      : null;
-    if (!(await this.store.head(onnxKey))) throw new TrainerApiError(400, `Upload ${onnxKey} before reporting completion`);
-    if (tokenizerKey && !(await this.store.head(tokenizerKey))) throw new TrainerApiError(400, `Upload ${tokenizerKey} before reporting completion`);
+    const cfg = readRunConfig(run.config);
+    const onnxKey = this.reportedKey(run, report.onnxKey);
+    const tokenizerKey = report.tokenizerKey ? this.reportedKey(run, report.tokenizerKey) : null;
+    const weightsKey = report.weightsKey ? this.reportedKey(run, report.weightsKey) : null;
+    for (const key of [onnxKey, tokenizerKey, weightsKey]) {
+      if (key && !(await this.store.head(key))) throw new TrainerApiError(400, `Upload ${key} before reporting completion`);
+    }
     if (!Number.isInteger(report.embeddingDim) || report.embeddingDim < 1) throw new TrainerApiError(400, 'embeddingDim must be a positive integer');
-    const experiment = run.experimentId ? await this.db.experiment.findFirst({ where: { id: run.experimentId, tenantId: run.tenantId }, include: { datasetVersion: { include: { dataset: true } } } }) : null;
-    if (!experiment) throw new TrainerApiError(404, 'The run has no experiment to name its model after');
+    const head = isFineTuneConfig(cfg) ? this.checkHead(report.head, cfg.finetune) : null;
+
+    // Where the version goes: the experiment's model (PRETRAIN) or the fine-tune's target (FINETUNE).
+    let target: { id: string } | { name: string; modality: string };
+    let parentVersionId: string | null = null;
+    if (isFineTuneConfig(cfg)) {
+      const base = await this.db.modelVersion.findFirst({ where: { id: cfg.baseModelVersionId, tenantId: run.tenantId }, include: { model: true } });
+      if (!base) throw new TrainerApiError(404, 'The base model version of this fine-tune is gone');
+      parentVersionId = base.id;
+      target = cfg.targetModelId ? { id: cfg.targetModelId } : { name: cfg.targetModelName ?? base.model.name, modality: base.model.modality };
+    } else {
+      const experiment = run.experimentId ? await this.db.experiment.findFirst({ where: { id: run.experimentId, tenantId: run.tenantId }, include: { datasetVersion: { include: { dataset: true } } } }) : null;
+      if (!experiment) throw new TrainerApiError(404, 'The run has no experiment to name its model after');
+      target = { name: experiment.name, modality: experiment.datasetVersion.dataset.modality };
+    }
     try {
       return await this.db.$transaction(async (tx) => {
-        const model = await tx.model.upsert({
-          where: { tenantId_name: { tenantId: run.tenantId, name: experiment.name } },
-          create: { tenantId: run.tenantId, name: experiment.name, modality: experiment.datasetVersion.dataset.modality },
-          update: {},
-        });
+        const model =
+          'id' in target
+            ? await tx.model.findFirst({ where: { id: target.id, tenantId: run.tenantId } })
+            : await tx.model.upsert({
+                where: { tenantId_name: { tenantId: run.tenantId, name: target.name } },
+                create: { tenantId: run.tenantId, name: target.name, modality: target.modality as never },
+                update: {},
+              });
+        if (!model) throw new TrainerApiError(404, 'The model this run registers into is gone');
         const last = await tx.modelVersion.findFirst({ where: { modelId: model.id }, orderBy: { version: 'desc' }, select: { version: true } });
         const mv = await tx.modelVersion.create({
           data: {
@@ -193,10 +281,13 @@ export class TrainerService {
             modelId: model.id,
             version: (last?.version ?? 0) + 1,
             runId: run.id,
+            parentVersionId,
             onnxKey,
             tokenizerKey,
+            weightsKey,
             inputSpec: report.inputSpec,
             embeddingDim: report.embeddingDim,
+            ...(head ? { head } : {}),
             ...(report.evaluation ? { evaluation: report.evaluation } : {}),
           },
         });

@@ -24,38 +24,13 @@ import { fitLinear, type LinearFitOptions } from '../eval/logistic';
 import { labelIndices, labelSet, numericTargets } from '../eval/evaluate';
 import { type InputPipeline, type PreparedInputs, batchInputs, prepareInputs, runModel } from './inputs';
 import { randomSubset, stratifiedSubset } from './subset';
+import { resolveHyperparameters, type FineTuneHyperparameters, type Resolved } from './hyperparameters';
 
-export type FineTuneTask = 'CLASSIFICATION' | 'REGRESSION';
-export type FineTuneMode = 'LINEAR_PROBE' | 'MLP_HEAD' | 'FULL';
-export const FINETUNE_TASKS: readonly FineTuneTask[] = ['CLASSIFICATION', 'REGRESSION'];
-export const FINETUNE_MODES: readonly FineTuneMode[] = ['LINEAR_PROBE', 'MLP_HEAD', 'FULL'];
+export { resolveHyperparameters, type FineTuneHyperparameters } from './hyperparameters';
 
-export interface FineTuneHyperparameters {
-  /** Peak AdamW rate for MLP_HEAD and FULL (default 1e-3). */
-  learningRate?: number;
-  /** Default 64 (capped at the number of training rows). */
-  batchSize?: number;
-  /** Passes over the labeled subset for MLP_HEAD / FULL (default 20). */
-  epochs?: number;
-  /** Upper bound on optimizer steps whatever `epochs` says (default 2000): keeps the 100 %-label arm affordable. */
-  maxSteps?: number;
-  /** Lower bound on optimizer steps, so a tiny subset still gets trained (default 50). */
-  minSteps?: number;
-  /** Decoupled AdamW weight decay on kernels (default 1e-4). */
-  weightDecay?: number;
-  /** Hidden widths of the MLP_HEAD head (default [256]); FULL uses a linear head unless given. */
-  headHidden?: number[];
-  /** Regressor outputs (default 1); labels hold that many comma-separated numbers. */
-  outputs?: number;
-  /** LINEAR_PROBE fit (and FULL's head initialization). */
-  probe?: LinearFitOptions;
-  /** FULL from a pretrained base: start the head from a linear probe (default true). */
-  probeInit?: boolean;
-  /** Early stopping: share of the labeled subset held out for validation (default 0 = off). */
-  validationFraction?: number;
-  /** Early stopping: validations (one per epoch) without improvement before stopping (default 5). */
-  patience?: number;
-}
+import { FINETUNE_MODES, FINETUNE_TASKS, type FineTuneMode, type FineTuneTask } from './kinds';
+
+export { FINETUNE_MODES, FINETUNE_TASKS, type FineTuneMode, type FineTuneTask } from './kinds';
 
 export interface FineTuneOptions {
   /** The pretrained encoder; null trains from scratch (then `spec` says which encoder). */
@@ -76,6 +51,8 @@ export interface FineTuneOptions {
   labels?: readonly string[];
   backend?: BackendName;
   onLog?(message: string): void;
+  /** After every optimizer step of MLP_HEAD / FULL (a job reports progress and heartbeats from here). */
+  onStep?(step: number, totalSteps: number, loss: number): void | Promise<void>;
 }
 
 export type FineTuneEvaluation =
@@ -95,43 +72,6 @@ export interface FineTuneResult {
   seconds: number;
   /** On the held-out split; null when the rows have none. */
   evaluation: FineTuneEvaluation | null;
-}
-
-interface Resolved {
-  learningRate: number; batchSize: number; epochs: number; maxSteps: number; minSteps: number; weightDecay: number;
-  headHidden: number[] | undefined; outputs: number; probe: LinearFitOptions; probeInit: boolean;
-  validationFraction: number; patience: number;
-}
-
-function resolveHyperparameters(h: FineTuneHyperparameters = {}): Resolved {
-  const r: Resolved = {
-    learningRate: h.learningRate ?? 1e-3,
-    batchSize: h.batchSize ?? 64,
-    epochs: h.epochs ?? 20,
-    maxSteps: h.maxSteps ?? 2000,
-    minSteps: h.minSteps ?? 50,
-    weightDecay: h.weightDecay ?? 1e-4,
-    headHidden: h.headHidden,
-    outputs: h.outputs ?? 1,
-    probe: h.probe ?? {},
-    probeInit: h.probeInit ?? true,
-    validationFraction: h.validationFraction ?? 0,
-    patience: h.patience ?? 5,
-  };
-  const int = (name: string, v: number, min: number, hint: string) => {
-    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}; got ${v}. ${hint}`);
-  };
-  if (!(r.learningRate > 0) || !Number.isFinite(r.learningRate)) throw new Error(`learningRate must be a finite number > 0; got ${r.learningRate}. Try 1e-3.`);
-  int('batchSize', r.batchSize, 1, 'Try 32–256.');
-  int('epochs', r.epochs, 1, 'Try 10–50 for small label sets.');
-  int('maxSteps', r.maxSteps, 1, 'Try 500–5000.');
-  int('minSteps', r.minSteps, 0, 'Use 0 for no floor.');
-  int('outputs', r.outputs, 1, 'One per regression target.');
-  int('patience', r.patience, 1, 'Try 3–10.');
-  if (!(r.weightDecay >= 0)) throw new Error(`weightDecay must be ≥ 0; got ${r.weightDecay}. Try 1e-4.`);
-  if (!(r.validationFraction >= 0 && r.validationFraction < 1)) throw new Error(`validationFraction must be in [0, 1); got ${r.validationFraction}. Try 0.1, or 0 to turn early stopping off.`);
-  r.headHidden?.forEach((w) => int('headHidden width', w, 1, 'E.g. [256].'));
-  return r;
 }
 
 export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
@@ -188,14 +128,14 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     if (opts.mode === 'MLP_HEAD') {
       const pooled = await runModel(model, inputs, 'pooled');
       const headVars = Object.fromEntries(Object.entries(model.trainableVariables()).filter(([n]) => n.startsWith('head/')));
-      steps = await trainLoop(model, headVars, inputs.n, hp, seed, score, log, (idx) => {
+      steps = await trainLoop(model, headVars, inputs.n, hp, seed, score, log, opts.onStep, (idx) => {
         const x = gatherRows(pooled.data, pooled.width, idx);
         const out = applyHead(model.params, head, tf.tensor2d(x, [idx.length, pooled.width]));
         return lossOf(out, gatherTargets(targets, idx, classify ? 1 : hp.outputs), classify, classify ? labels!.length : hp.outputs);
       });
     }
     if (opts.mode === 'FULL') {
-      steps = await trainLoop(model, model.trainableVariables(), inputs.n, hp, seed, score, log, (idx, rng) => {
+      steps = await trainLoop(model, model.trainableVariables(), inputs.n, hp, seed, score, log, opts.onStep, (idx, rng) => {
         const out = model.apply(batchInputs(inputs, idx), { training: true, rng });
         return lossOf(out.head!, gatherTargets(targets, idx, classify ? 1 : hp.outputs), classify, classify ? labels!.length : hp.outputs);
       });
@@ -276,6 +216,7 @@ async function trainLoop(
   seed: number | string,
   score: (() => Promise<number>) | null,
   log: (m: string) => void,
+  onStep: FineTuneOptions['onStep'],
   loss: (indices: Int32Array, rng: () => number) => tf.Scalar,
 ): Promise<number> {
   const batch = Math.min(hp.batchSize, n);
@@ -321,6 +262,7 @@ async function trainLoop(
       const v = (await value.data())[0]!;
       value.dispose();
       if (!Number.isFinite(v)) throw new Error(`Fine-tuning loss became ${v} at step ${step + 1}; lower learningRate (now ${hp.learningRate}).`);
+      await onStep?.(step + 1, total, v);
     }
     if (score) {
       const s = await score();

@@ -1,5 +1,5 @@
 export {
-  fineTune, FINETUNE_MODES, FINETUNE_TASKS,
+  fineTune, resolveHyperparameters, FINETUNE_MODES, FINETUNE_TASKS,
   type FineTuneOptions, type FineTuneResult, type FineTuneEvaluation, type FineTuneHyperparameters, type FineTuneMode, type FineTuneTask,
 } from './finetune';
 export { stratifiedSubset, randomSubset } from './subset';

@@ -1,0 +1,72 @@
+// Admission rules every new run passes, whatever its kind (PRETRAIN from createExperiment, FINETUNE from
+// createFineTune): resource requests within bounds, and the tenant's run and GPU-minute quotas.
+import type { Db } from '../../db/client';
+import type { JobsConfig } from '../../config';
+import { quotaExceeded, type InputProblem } from '../../errors';
+import type { RunResources } from './run-config';
+import { ACTIVE } from './state';
+
+export interface ResourcesInput {
+  gpus?: number | null;
+  cpus?: number | null;
+  memoryMb?: number | null;
+  timeoutSeconds?: number | null;
+  maxAttempts?: number | null;
+}
+
+export interface ResolvedResources {
+  resources: RunResources;
+  timeoutSeconds: number;
+  maxAttempts: number;
+}
+
+/** Defaults filled in; every out-of-range value becomes a problem under `path`. */
+export function resolveResources(r: ResourcesInput | null | undefined, jobs: JobsConfig, problems: InputProblem[], path = 'input.resources'): ResolvedResources {
+  const given = r ?? {};
+  const resources = { gpus: given.gpus ?? 0, cpus: given.cpus ?? 1, memoryMb: given.memoryMb ?? 2048 };
+  const timeoutSeconds = given.timeoutSeconds ?? jobs.defaultTimeoutSeconds;
+  const maxAttempts = given.maxAttempts ?? jobs.maxAttempts;
+  if (!Number.isInteger(resources.gpus) || resources.gpus < 0 || resources.gpus > 8) problems.push({ path: `${path}.gpus`, message: 'must be an integer 0-8' });
+  if (!(resources.cpus > 0) || resources.cpus > 64) problems.push({ path: `${path}.cpus`, message: 'must be > 0 and ≤ 64' });
+  if (!Number.isInteger(resources.memoryMb) || resources.memoryMb < 256 || resources.memoryMb > 512_000) problems.push({ path: `${path}.memoryMb`, message: 'must be an integer 256-512000' });
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600) problems.push({ path: `${path}.timeoutSeconds`, message: 'must be an integer from 1 s to 7 days' });
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) problems.push({ path: `${path}.maxAttempts`, message: 'must be an integer 1-20' });
+  return { resources, timeoutSeconds, maxAttempts };
+}
+
+const GPU_WINDOW_MS = 30 * 24 * 3600 * 1000;
+
+/** GPU-minutes a tenant's runs used in the last 30 days (running runs count up to now). */
+export async function gpuMinutesUsed(db: Db, tenantId: string, now = new Date()): Promise<number> {
+  const runs = await db.run.findMany({
+    where: { tenantId, startedAt: { not: null }, OR: [{ finishedAt: null }, { finishedAt: { gte: new Date(now.getTime() - GPU_WINDOW_MS) } }] },
+    select: { startedAt: true, finishedAt: true, config: true },
+  });
+  let minutes = 0;
+  for (const r of runs) {
+    const gpus = Number((r.config as { resources?: { gpus?: number } } | null)?.resources?.gpus ?? 0);
+    const end = (r.finishedAt ?? now).getTime();
+    minutes += (gpus * Math.max(0, end - r.startedAt!.getTime())) / 60_000;
+  }
+  return minutes;
+}
+
+/**
+ * Quotas, checked before the insert. Two simultaneous creations may both pass, which overshoots by at most one run
+ * per concurrent request — acceptable for a soft limit, and it avoids a tenant-wide lock on every create.
+ */
+export async function checkRunQuotas(db: Db, tenantId: string, jobs: JobsConfig, gpus: number, now = new Date()): Promise<void> {
+  const active = await db.run.count({ where: { tenantId, status: { in: [...ACTIVE] } } });
+  if (active >= jobs.tenantMaxConcurrentRuns) {
+    throw quotaExceeded(`This tenant already has ${active} unfinished runs (limit ${jobs.tenantMaxConcurrentRuns}); wait for one to finish or cancel one.`, {
+      limit: jobs.tenantMaxConcurrentRuns,
+      used: active,
+    });
+  }
+  if (gpus > 0) {
+    const used = await gpuMinutesUsed(db, tenantId, now);
+    if (used >= jobs.tenantMaxGpuMinutes) {
+      throw quotaExceeded(`GPU-minute quota used up: ${used.toFixed(1)} of ${jobs.tenantMaxGpuMinutes} in the last 30 days.`, { limit: jobs.tenantMaxGpuMinutes, used });
+    }
+  }
+}
