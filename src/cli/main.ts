@@ -5,6 +5,7 @@ import { VERSION } from '../version';
 import { CliError } from './client';
 import * as bench from './commands/bench';
 import * as dataset from './commands/dataset';
+import * as finetune from './commands/finetune';
 import * as key from './commands/key';
 import * as models from './commands/models';
 import * as serve from './commands/serve';
@@ -12,7 +13,7 @@ import * as tenant from './commands/tenant';
 import * as train from './commands/train';
 import * as runs from './commands/runs';
 
-const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, dataset, models, bench, train, runs];
+const COMMANDS: Array<{ register(program: Command): void }> = [serve, tenant, key, dataset, models, bench, train, finetune, runs];
 
 export function buildProgram(): Command {
   const program = new Command('pretext')

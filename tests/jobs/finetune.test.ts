@@ -7,6 +7,7 @@ import type { SequenceRow } from '../../src/ingest/types';
 import { createReadyDatasetVersion, tinySequenceJsonl } from '../helpers/datasets';
 import { codes, type SeededTenant } from '../helpers/platform';
 import { readRows } from '../helpers/rows';
+import { runCli } from '../helpers/cli';
 import { CREATE, experimentInput, startJobPlatform, waitForRun, type JobPlatform } from './helpers';
 
 const SHAPE = { modality: 'SEQUENCE' as const, length: 16, features: 2 };
@@ -128,6 +129,19 @@ describe('fine-tuning through the jobs pipeline', () => {
     const served = await t.exec(PREDICT, { m: name, in: [{ sequence: asSequence(rows[0]!) }] }, { key: tenant.keys.READER });
     expect(served.body.data.predict.task).toBe('REGRESSION');
     expect(served.body.data.predict.predictions[0].values).toHaveLength(1);
+  }, 180_000);
+
+  test('pretext finetune --wait queues the run, follows it and prints the new version with its report', async () => {
+    const out = JSON.parse(
+      await runCli(t.url, tenant.keys.MEMBER, 'finetune', '--model', base.versionId, '--dataset-version', labeled.versionId, '--task', 'classification', '--mode', 'mlp_head',
+        '--head-hidden', '8', '--epochs', '2', '--max-steps', '6', '--label-fraction', '0.5', '--seed', '4', '--wait', '--json'),
+    );
+    expect(out.run).toMatchObject({ status: 'SUCCEEDED', model: { modelId: base.modelId } });
+    expect(out.modelVersion.head).toMatchObject({ task: 'CLASSIFICATION', mode: 'MLP_HEAD', labelFraction: 0.5 });
+    expect(out.modelVersion.evaluation).toMatchObject({ task: 'CLASSIFICATION', accuracy: expect.any(Number), linearProbeAccuracy: expect.any(Number) });
+    await expect(runCli(t.url, tenant.keys.MEMBER, 'finetune', '--model', base.versionId, '--dataset-version', labeled.versionId, '--task', 'classification', '--label-fraction', 'half')).rejects.toThrow(
+      /--label-fraction must be a number/,
+    );
   }, 180_000);
 
   describe('bad input is refused with every problem named, and nothing is queued', () => {

@@ -1,19 +1,9 @@
 // `pretext train` (server mode): creates an experiment on a READY dataset version and queues its first run.
 import type { Command } from 'commander';
+import { int, num } from '../args';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print } from '../output';
 import { trainLocally } from './train-local';
-
-const int = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliError(`--${name} must be an integer, got "${v}"`);
-  return n;
-};
-const num = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CliError(`--${name} must be a number, got "${v}"`);
-  return n;
-};
 
 interface TrainOpts {
   datasetVersion?: string;
