@@ -2,7 +2,8 @@
 // Smoke test of the zero-config default: `npm start` with no DATABASE_URL / S3 settings (embedded PGlite + local
 // object store in a fresh data dir), then the quick start: create a tenant with the printed operator key through
 // the CLI, query `viewer`, then upload a dataset, train it through the local dispatcher (a real trainer child
-// process), and embed text with the registered model. Exits non-zero on any failure. Used by .ci/run.
+// process), embed text with the registered model, fine-tune it on a labeled set and predict with the new version.
+// Exits non-zero on any failure. Used by .ci/run.
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -57,7 +58,18 @@ server.stdout.on('data', async (chunk) => {
     if (run.status !== 'SUCCEEDED') throw new Error(`training run: ${JSON.stringify(run)}`);
     const emb = cli(['embed', 'notes-mlm', 'a note about cats'], created.adminKey);
     if (!emb.embeddings || emb.embeddings[0].values.length !== emb.dims) throw new Error(`embed: ${JSON.stringify(emb)}`);
-    process.stdout.write(`smoke: OK (${url}, tenant ${res.data.viewer.tenant.id}: dataset READY, run SUCCEEDED, ${emb.dims}-d embeddings)\n`);
+    // Few labels: fine-tune the pretrained encoder on a small labeled set and predict with the new version.
+    const labeledFile = path.join(dataDir, 'labeled.jsonl');
+    const animals = ['cats', 'dogs', 'birds', 'fish'];
+    fs.writeFileSync(labeledFile, Array.from({ length: 64 }, (_, i) => JSON.stringify({ text: `a note ${i} about ${animals[i % 4]}`, label: animals[i % 4] })).join('\n') + '\n');
+    const lds = cli(['dataset', 'create', 'labeled-notes', '--modality', 'text'], created.adminKey);
+    const labeled = cli(['dataset', 'upload', lds.id, labeledFile], created.adminKey);
+    if (labeled.status !== 'READY') throw new Error(`labeled dataset upload: ${JSON.stringify(labeled)}`);
+    const ft = cli(['finetune', '--model', 'notes-mlm', '--dataset-version', labeled.id, '--task', 'classification', '--mode', 'linear_probe', '--wait'], created.adminKey);
+    if (ft.run.status !== 'SUCCEEDED' || ft.modelVersion.version !== 2 || typeof ft.modelVersion.evaluation?.accuracy !== 'number') throw new Error(`finetune: ${JSON.stringify(ft)}`);
+    const pred = cli(['predict', 'notes-mlm@v2', 'a note about dogs'], created.adminKey);
+    if (!animals.includes(pred.predictions?.[0]?.label)) throw new Error(`predict: ${JSON.stringify(pred)}`);
+    process.stdout.write(`smoke: OK (${url}, tenant ${res.data.viewer.tenant.id}: dataset READY, run SUCCEEDED, ${emb.dims}-d embeddings, fine-tuned v2 accuracy ${ft.modelVersion.evaluation.accuracy.toFixed(2)})\n`);
     server.kill('SIGTERM');
     // A graceful shutdown that hangs is a failure too (and must not hang CI).
     const stopDeadline = setTimeout(() => fail('server did not stop within 30 s of SIGTERM'), 30_000);
