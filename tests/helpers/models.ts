@@ -19,7 +19,7 @@ export interface RegisteredTestModel {
 export async function registerTrainedModel(
   t: TestPlatform,
   tenant: SeededTenant,
-  opts: { modality: 'TEXT' | 'IMAGE' | 'SEQUENCE'; pretext: TrainConfig['pretext']; rows: Row[]; shape: RowShape; name?: string; evaluation?: Record<string, number> },
+  opts: { modality: 'TEXT' | 'IMAGE' | 'SEQUENCE'; pretext: TrainConfig['pretext']; rows: Row[]; shape: RowShape; name?: string; evaluation?: Record<string, number | string> },
 ): Promise<RegisteredTestModel> {
   const result = await train(
     { modality: opts.modality, pretext: opts.pretext, shape: opts.shape, batchSize: 8, steps: 3, dim: 16, layers: 1, maxLength: 16, vocabSize: 120, backend: 'wasm', seed: 3 },

@@ -85,7 +85,7 @@ describe('fine-tuning through the jobs pipeline', () => {
     const e = v.evaluation;
     const rows = (await readRows(t.platform, labeled.manifestKey)) as SequenceRow[];
     const testRows = rows.filter((r) => r.split === 'test');
-    expect(e).toMatchObject({ task: 'CLASSIFICATION', split: 'test', testSize: testRows.length, trainSize: rows.filter((r) => r.split === 'train').length, k: 20 });
+    expect(e).toMatchObject({ task: 'CLASSIFICATION', split: 'test', testSize: testRows.length, trainSize: rows.filter((r) => r.split === 'train').length, k: 20, datasetVersionId: labeled.versionId });
     for (const m of ['accuracy', 'macroF1', 'linearProbeAccuracy', 'knnAccuracy']) {
       expect(e[m]).toBeGreaterThanOrEqual(0);
       expect(e[m]).toBeLessThanOrEqual(1);

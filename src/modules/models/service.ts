@@ -171,6 +171,12 @@ export class ModelService {
     if (current && current.modelVersionId !== v.id && !input.force) {
       const before = headlineScore(current.modelVersion.evaluation);
       const after = headlineScore(v.evaluation);
+      const datasets = [current.modelVersion.evaluation, v.evaluation].map((e) => (e as { datasetVersionId?: string } | null)?.datasetVersionId);
+      if (before && after && datasets[0] && datasets[1] && datasets[0] !== datasets[1]) {
+        throw conflict(
+          `Version ${v.version} was evaluated on dataset version ${datasets[1]} and the current "${input.alias}" (version ${current.modelVersion.version}) on ${datasets[0]}: the scores are not comparable; pass force: true to promote it anyway`,
+        );
+      }
       if (before && (!after || (after.metric === before.metric && after.value < before.value) || after.metric !== before.metric)) {
         throw conflict(
           `Version ${v.version} scores ${after ? `${after.metric} ${after.value.toFixed(4)}` : 'no evaluation'} against ${before.metric} ${before.value.toFixed(4)} for the current "${input.alias}" (version ${current.modelVersion.version}); pass force: true to promote it anyway`,

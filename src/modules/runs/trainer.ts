@@ -288,7 +288,10 @@ export class TrainerService {
             inputSpec: report.inputSpec,
             embeddingDim: report.embeddingDim,
             ...(head ? { head } : {}),
-            ...(report.evaluation ? { evaluation: report.evaluation } : {}),
+            // Stamped with the dataset version it was computed on: alias promotion compares only like with like.
+            ...(report.evaluation && typeof report.evaluation === 'object' && !Array.isArray(report.evaluation)
+              ? { evaluation: { ...(report.evaluation as Prisma.InputJsonObject), datasetVersionId: cfg.datasetVersionId } }
+              : {}),
           },
         });
         if (run.status === 'DISPATCHED') await transition(tx, run.id, 'DISPATCHED', 'RUNNING', {}, { attempt: run.attempt });

@@ -167,6 +167,31 @@ describe('models, embed and similar', () => {
     }
   });
 
+  test('alias promotion compares scores only between evaluations on the same dataset version', async () => {
+    const name = 'gated-by-dataset';
+    const common = { modality: 'IMAGE' as const, pretext: 'CONTRASTIVE' as const, rows: images.rows, shape: images.shape, name };
+    const a = await registerTrainedModel(t, acme, { ...common, evaluation: { accuracy: 0.6, datasetVersionId: 'dv-a' } });
+    const b = await registerTrainedModel(t, acme, { ...common, evaluation: { accuracy: 0.9, datasetVersionId: 'dv-b' } });
+    const c = await registerTrainedModel(t, acme, { ...common, evaluation: { accuracy: 0.7, datasetVersionId: 'dv-a' } });
+    try {
+      const set = (versionId: string, force = false) =>
+        t.exec(`mutation($i: SetModelAliasInput!) { setModelAlias(input: $i) { version { version } } }`, { i: { modelId: a.modelId, alias: 'production', versionId, force } }, { key: acme.keys.MEMBER });
+      expect((await set(a.versionId)).body.data?.setModelAlias.version.version).toBe(1);
+      // A higher number measured on another dataset is not evidence of a better model.
+      const other = await set(b.versionId);
+      expect(codes(other)).toEqual(['CONFLICT']);
+      expect(other.body.errors?.[0]?.message).toMatch(/not comparable/);
+      // The same dataset and a better score: promoted without force.
+      expect((await set(c.versionId)).body.data?.setModelAlias.version.version).toBe(3);
+      expect((await set(b.versionId, true)).body.data?.setModelAlias.version.version).toBe(2);
+    } finally {
+      for (const m of [a, b, c]) {
+        m.result.model.dispose();
+        m.result.heads.dispose();
+      }
+    }
+  });
+
   test('similar: an embedded dataset version returns the query row itself first, with scores and labels', async () => {
     const key = acme.keys.MEMBER;
     const ds = await createDataset(t, key, 'IMAGE');
