@@ -91,6 +91,12 @@ describe('pretext CLI', () => {
     expect(m.labels).toContain(out.predictions[0].label);
     const ev = JSON.parse(await runCli(t.url!, tenant.keys.READER, 'eval', m.versionId, '--json'));
     expect(ev.evaluation).toMatchObject({ task: 'CLASSIFICATION', accuracy: expect.any(Number), macroF1: expect.any(Number) });
+    // By reference, as text: the metrics and the confusion matrix with its class names.
+    const text = await runCli(t.url!, tenant.keys.READER, 'eval', 'cli-shapes@v1');
+    expect(text).toContain('cli-shapes v1');
+    expect(text).toMatch(/accuracy: [\d.]+\n/);
+    expect(text).toContain('confusion (rows actual, columns predicted):');
+    for (const label of m.labels) expect(text).toContain(label);
   });
 
   test('unknown benchmarks list the valid ones', async () => {

@@ -43,6 +43,8 @@ export const modelCases: IsolationCase<Fixture>[] = [
   { ...base, field: 'Query.models', expect: 'filtered', query: `{ models { id name } }`, variables: () => ({}) },
   { ...base, field: 'Query.model', query: `query($id: ID!) { model(id: $id) { id name } }`, variables: (f) => ({ id: f.modelId }) },
   { ...base, field: 'Query.modelVersion', query: `query($id: ID!) { modelVersion(id: $id) { id model { name } } }`, variables: (f) => ({ id: f.versionId }) },
+  // By reference: a name is looked up only inside the caller's tenant.
+  { ...base, field: 'Query.modelVersion', query: `query($id: ID!) { modelVersion(id: $id) { id } }`, variables: (f) => ({ id: `${f.name}@production` }), secrets: (f) => [f.versionId] },
   // By version id, and by the owner's model name: a name is looked up only inside the caller's tenant.
   { ...base, field: 'Query.embed', query: EMBED, variables: (f) => ({ m: f.versionId }) },
   { ...base, field: 'Query.embed', query: EMBED, variables: (f) => ({ m: `${f.name}@production` }), secrets: (f) => [f.versionId] },

@@ -116,8 +116,8 @@ export function register(program: Command): void {
     });
 
   program
-    .command('eval <modelVersionId>')
-    .description("Show a model version's evaluation report (held-out split)")
+    .command('eval <model>')
+    .description("Show a model version's evaluation report (held-out split); <model> is a version id or name[@alias|@vN]")
     .option('--json', 'machine-readable output')
     .action(async (id: string, o: { json?: boolean }) => {
       const data = await gql<{ modelVersion: { id: string; version: number; evaluation: Record<string, unknown> | null; model: { name: string } } }>(
@@ -128,7 +128,24 @@ export function register(program: Command): void {
       const v = data.modelVersion;
       if (!v.evaluation && !o.json) throw new CliError(`${v.model.name} v${v.version} has no evaluation report`);
       print(!!o.json, { modelVersionId: v.id, model: v.model.name, version: v.version, evaluation: v.evaluation }, () =>
-        [`${v.model.name} v${v.version}`, ...Object.entries(v.evaluation ?? {}).filter(([, x]) => typeof x === 'number').map(([k, x]) => `  ${k}: ${(x as number).toFixed(4)}`)].join('\n'),
+        [
+          `${v.model.name} v${v.version}${typeof v.evaluation?.split === 'string' ? ` (${v.evaluation.split} split)` : ''}`,
+          ...Object.entries(v.evaluation ?? {}).filter(([, x]) => typeof x === 'number').map(([k, x]) => `  ${k}: ${Number.isInteger(x) ? x : (x as number).toFixed(4)}`),
+          ...confusionTable(v.evaluation),
+        ].join('\n'),
       );
     });
+}
+
+/** The confusion matrix as text (rows: actual, columns: predicted), when the report has one of a readable size. */
+function confusionTable(e: Record<string, unknown> | null): string[] {
+  const m = e?.confusionMatrix as number[][] | undefined;
+  const labels = e?.labels as string[] | undefined;
+  if (!Array.isArray(m) || !Array.isArray(labels) || labels.length > 20) return [];
+  const w = Math.max(6, ...labels.map((l) => l.length), ...m.flat().map((x) => String(x).length)) + 1;
+  return [
+    '  confusion (rows actual, columns predicted):',
+    `  ${''.padStart(w)}${labels.map((l) => l.padStart(w)).join('')}`,
+    ...m.map((row, i) => `  ${labels[i]!.padStart(w)}${row.map((x) => String(x).padStart(w)).join('')}`),
+  ];
 }

@@ -663,6 +663,7 @@ export type Query = {
   experiment: Experiment;
   experiments: ExperimentConnection;
   model: Model;
+  /** A version by id, or by reference: name, name@alias, name@v3. */
   modelVersion: ModelVersion;
   models: Array<Model>;
   /** Parts received so far and fresh URLs for the rest (resume). */

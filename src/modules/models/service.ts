@@ -105,9 +105,11 @@ export class ModelService {
     return this.db.model.findUniqueOrThrow({ where: { id: v.modelId } });
   }
 
+  /** A version by id, or by a reference (`name@v3`, `name@alias`, `name`) within the caller's tenant. */
   async getVersion(p: Principal, id: string): Promise<ModelVersion> {
     const t = requireTenant(p, 'READER');
-    const v = isUuid(id) ? await this.db.modelVersion.findFirst({ where: { id, tenantId: t.tenantId } }) : null;
+    if (!isUuid(id)) return this.resolve(t, id);
+    const v = await this.db.modelVersion.findFirst({ where: { id, tenantId: t.tenantId } });
     if (!v) throw notFound('Model version', id);
     return v;
   }
