@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print, table } from '../output';
 
-const RUN_FIELDS = `id experimentId status progress attempt maxAttempts step totalSteps error dispatcher externalId checkpointStep
+const RUN_FIELDS = `id kind experimentId baseModelVersionId status progress attempt maxAttempts step totalSteps error dispatcher externalId checkpointStep
   createdAt startedAt finishedAt model { modelId modelVersionId name version embeddingDim onnxKey }`;
 
 interface RunView {
@@ -70,7 +70,7 @@ export function register(program: Command): void {
         { ...(o.status ? { status: o.status.toUpperCase() } : {}), first: Number(o.first) },
       );
       print(!!o.json, data.runs.nodes, () =>
-        table(data.runs.nodes.map((r) => ({ ...r, progress: `${Math.round(r.progress * 100)}%` })), ['id', 'status', 'progress', 'attempt', 'step', 'totalSteps', 'error']),
+        table(data.runs.nodes.map((r) => ({ ...r, progress: `${Math.round(r.progress * 100)}%` })), ['id', 'kind', 'status', 'progress', 'attempt', 'step', 'totalSteps', 'error']),
       );
     });
 
