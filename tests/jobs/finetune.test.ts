@@ -144,6 +144,19 @@ describe('fine-tuning through the jobs pipeline', () => {
     );
   }, 180_000);
 
+  test('a problem only the trainer can see fails the run at once with its reason, without retries', async () => {
+    // Labels only in test.jsonl: the manifest has labels, but no labeled train row exists to fine-tune on.
+    const unlabeledTrain = tinySequenceJsonl(30, 16, 5).replace(/,"label":"(slow|fast)"/g, '');
+    const dv = await createReadyDatasetVersion(t.platform, tenant.id, [{ name: 'train.jsonl', content: unlabeledTrain }, { name: 'test.jsonl', content: tinySequenceJsonl(10, 16, 6) }], SHAPE);
+    const created = await t.exec(FT, { i: { model: base.versionId, datasetVersionId: dv.versionId, task: 'CLASSIFICATION', mode: 'LINEAR_PROBE' } }, { key: tenant.keys.MEMBER });
+    expect(created.body.errors).toBeUndefined();
+    const run = await waitForRun(t, tenant.keys.READER, created.body.data.createFineTune.id, (r) => ['SUCCEEDED', 'FAILED'].includes(r.status), 120_000);
+    expect(run.status).toBe('FAILED');
+    expect(run.attempt).toBe(1);
+    expect(run.error).toMatch(/labeled rows in the train split/);
+    expect(run.model).toBeNull();
+  }, 180_000);
+
   describe('bad input is refused with every problem named, and nothing is queued', () => {
     const runCount = () => t.platform.db.prisma.run.count({ where: { tenantId: tenant.id } });
     const attempt = async (i: Record<string, unknown>, key = tenant.keys.MEMBER) => {
