@@ -7,6 +7,8 @@ import { hashJobToken, mintJobToken, parseJobToken } from '../../../src/jobs/tok
 import { RunLifecycle } from '../../../src/modules/runs/lifecycle';
 import { allowedNext, InvalidTransitionError, transition } from '../../../src/modules/runs/state';
 import { createReadyDatasetVersion, tinySequenceJsonl } from '../../helpers/datasets';
+import { registerFineTunableModel } from '../../helpers/models';
+import { decodeWeights } from '../../../src/models/weights-file';
 import { codes, startTestPlatform, type SeededTenant, type TestPlatform } from '../../helpers/platform';
 import { FAKE_CREDENTIALS, startRecorder, type Recorder } from '../../jobs/dispatchers/helpers/recorder';
 
@@ -185,6 +187,60 @@ describe('trainer API (job-scoped token)', () => {
 
     const viaGraphql = await t.exec(`query($id: ID!) { run(id: $id) { status progress model { modelVersionId embeddingDim } metrics(name: "loss") { step value } } }`, { id }, { key: a.keys.READER });
     expect(viaGraphql.body.data!.run).toEqual({ status: 'SUCCEEDED', progress: 1, model: { modelVersionId: first.modelVersionId, embeddingDim: 8 }, metrics: [{ step: 1, value: 2.5 }] });
+  });
+});
+
+describe('trainer API for FINETUNE runs', () => {
+  const api = (path: string, token: string, body?: unknown) =>
+    fetch(`${t.url}/internal/trainer${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('hands out the base version’s weights and registers only a head of the requested task, under the base model', async () => {
+    const owner = await t.seedTenant('runs-ft');
+    const m = await registerFineTunableModel(t, owner);
+    const created = await t.exec(
+      `mutation($i: CreateFineTuneInput!) { createFineTune(input: $i) { id kind status } }`,
+      { i: { model: m.versionId, datasetVersionId: m.datasetVersionId, task: 'CLASSIFICATION', mode: 'FULL', labelFraction: 0.5 } },
+      { key: owner.keys.MEMBER },
+    );
+    expect(created.body.data?.createFineTune).toMatchObject({ kind: 'FINETUNE', status: 'QUEUED' });
+    const id = created.body.data!.createFineTune.id as string;
+    const db = t.platform.db.prisma;
+    const token = mintJobToken(600);
+    expect(await transition(db, id, 'QUEUED', 'DISPATCHED', { attempt: 1, tokenHash: token.hash, tokenExpiresAt: token.expiresAt, heartbeatAt: new Date() })).toBe(true);
+
+    const spec = (await (await api('/spec', token.token)).json()) as Record<string, any>;
+    expect(spec.kind).toBe('FINETUNE');
+    expect(spec.train).toBeUndefined();
+    expect(spec.finetune).toMatchObject({ task: 'CLASSIFICATION', mode: 'FULL', labelFraction: 0.5, seed: 0, base: { modelVersionId: m.versionId, tokenizerUrl: null } });
+    expect(spec.manifest.key).toContain(m.datasetVersionId);
+    const weights = decodeWeights(Buffer.from(await (await fetch(spec.finetune.base.weightsUrl)).arrayBuffer()));
+    const trained = m.result.model.getWeights();
+    expect(Object.keys(weights).sort()).toEqual(Object.keys(trained).sort());
+    for (const [name, w] of Object.entries(trained)) expect(Array.from(weights[name]!.data)).toEqual(Array.from(w.data));
+    m.result.model.dispose();
+    m.result.heads.dispose();
+
+    const put = (await (await api('/presign', token.token, { path: 'model/model.onnx', method: 'PUT' })).json()) as { url: string; key: string };
+    expect((await fetch(put.url, { method: 'PUT', body: new Uint8Array([1, 2, 3]) })).ok).toBe(true);
+    const report = { onnxKey: put.key, inputSpec: { x: 1 }, embeddingDim: 16, evaluation: { accuracy: 0.75 } };
+    for (const head of [undefined, { task: 'REGRESSION', outputs: 1 }, { task: 'CLASSIFICATION', labels: ['only-one'] }]) {
+      const res = await api('/complete', token.token, { ...report, head });
+      expect(res.status).toBe(400);
+    }
+    // A weights key outside the run's own prefix is refused like any other foreign key.
+    expect((await api('/complete', token.token, { ...report, head: { task: 'CLASSIFICATION', labels: ['fast', 'slow'] }, weightsKey: `../../${b.id}/x` })).status).toBe(400);
+    expect(await db.modelVersion.count({ where: { runId: id } })).toBe(0);
+
+    const done = (await (await api('/complete', token.token, { ...report, head: { task: 'CLASSIFICATION', labels: ['fast', 'slow'], trainSize: 20 } })).json()) as { modelId: string; modelVersionId: string; version: number };
+    expect(done).toMatchObject({ modelId: m.modelId, version: 2 });
+    const v = await db.modelVersion.findUniqueOrThrow({ where: { id: done.modelVersionId } });
+    expect(v.parentVersionId).toBe(m.versionId);
+    expect(v.head).toEqual({ task: 'CLASSIFICATION', labels: ['fast', 'slow'], mode: 'FULL', labelFraction: 0.5, trainSize: 20 });
+    expect(v.evaluation).toEqual({ accuracy: 0.75, datasetVersionId: m.datasetVersionId });
   });
 });
 
