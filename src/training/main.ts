@@ -3,11 +3,10 @@
 // gets. It reads its spec from the gateway, streams its dataset shards through presigned URLs, runs the task
 // (PRETRAIN: src/training/task/pretrain.ts, FINETUNE: src/training/task/finetune.ts) with logs, metrics and
 // heartbeats reported as it goes, and reports completion (or the failure) to the trainer API.
-import type { Manifest, Row } from '../ingest/types';
-import { readShards } from '../ingest/shard-reader';
+import type { Manifest } from '../ingest/types';
 import type { TrainerSpec } from '../modules/runs/trainer';
 import type { TaskContext } from './task/context';
-import { download, GatewayClient, presignedIngestStore } from './task/gateway-client';
+import { download, GatewayClient, readVersionRows } from './task/gateway-client';
 
 export async function runTrainerTask(env: { gatewayUrl: string; runId: string; token: string }): Promise<void> {
   const api = new GatewayClient(env.gatewayUrl.replace(/\/+$/, ''), env.token);
@@ -29,10 +28,8 @@ export async function runTrainerTask(env: { gatewayUrl: string; runId: string; t
   await flushLogs();
 
   try {
-    const urls = new Map([[spec.manifest.key, spec.manifest.url], ...spec.shards.map((s) => [s.key, s.url] as [string, string])]);
     const manifest = JSON.parse((await download(spec.manifest.url)).toString('utf8')) as Manifest;
-    const rows: Row[] = [];
-    for await (const row of readShards(presignedIngestStore(urls), manifest)) rows.push(row);
+    const rows = await readVersionRows(spec);
     const ctx: TaskContext = {
       api,
       spec,

@@ -51,6 +51,25 @@ describe('fine-tuning through the jobs pipeline', () => {
     expect((e.confusionMatrix as number[][]).flat().reduce((a, b) => a + b, 0)).toBe(testRows.length);
   });
 
+  test('an encoder pretrained on unlabeled rows is evaluated on the labeled version its experiment names', async () => {
+    const unlabeled = await createReadyDatasetVersion(t.platform, tenant.id, [{ name: 'u.jsonl', content: tinySequenceJsonl(60, 16, 9).replace(/,"label":"(slow|fast)"/g, '') }], SHAPE);
+    const created = await t.exec(
+      CREATE,
+      { input: { ...experimentInput(unlabeled.versionId, { steps: 4 }), evaluationDatasetVersionId: labeled.versionId, name: `unlabeled-${tenant.id.slice(0, 8)}` } },
+      { key: tenant.keys.MEMBER },
+    );
+    expect(created.body.errors).toBeUndefined();
+    const runId = created.body.data.createExperiment.run.id;
+    const run = await waitForRun(t, tenant.keys.READER, runId, (r) => ['SUCCEEDED', 'FAILED'].includes(r.status), 120_000);
+    expect(run.status).toBe('SUCCEEDED');
+    const shown = (await t.exec(`query($id: ID!) { run(id: $id) { datasetVersionId evaluationDatasetVersionId } }`, { id: runId }, { key: tenant.keys.READER })).body.data.run;
+    expect(shown).toEqual({ datasetVersionId: unlabeled.versionId, evaluationDatasetVersionId: labeled.versionId });
+    const e = (await t.exec(VERSION, { id: run.model.modelVersionId }, { key: tenant.keys.READER })).body.data.modelVersion.evaluation;
+    const testRows = (await readRows(t.platform, labeled.manifestKey)).filter((r) => r.split === 'test');
+    expect(e).toMatchObject({ task: 'CLASSIFICATION', split: 'test', datasetVersionId: labeled.versionId, testSize: testRows.length, labels: ['fast', 'slow'] });
+    expect(e.linearProbeAccuracy).toBeGreaterThanOrEqual(0);
+  }, 180_000);
+
   test('FULL fine-tune: a FINETUNE run registers version 2 whose served predictions reproduce its stored accuracy', async () => {
     const created = await t.exec(
       FT,

@@ -7,6 +7,7 @@ import { trainLocally } from './train-local';
 
 interface TrainOpts {
   datasetVersion?: string;
+  evaluationDatasetVersion?: string;
   local?: boolean;
   data?: string;
   modality?: string;
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .command('train')
     .description('Start an experiment on the server (or, with --local, train here on a file or folder without a server)')
     .option('--dataset-version <id>', 'READY dataset version to train on (server mode)')
+    .option('--evaluation-dataset-version <id>', 'labeled version to evaluate the trained encoder on (server mode; for unlabeled training data)')
     .option('--local', 'train in this process on --data, without a server')
     .option('--data <file|dir>', 'with --local: a data file or benchmark data folder (train.* + test.*, IDX pairs, ...)')
     .option('--modality <modality>', 'with --local: TEXT, IMAGE or SEQUENCE')
@@ -62,6 +64,7 @@ export function register(program: Command): void {
       const input = {
         ...(o.name ? { name: o.name } : {}),
         datasetVersionId: o.datasetVersion,
+        ...(o.evaluationDatasetVersion ? { evaluationDatasetVersionId: o.evaluationDatasetVersion } : {}),
         pretext: o.pretext.toUpperCase(),
         encoder: pick({ kind: o.encoder, dim: o.dim, layers: o.layers }),
         hyperparameters: pick({ batchSize: o.batchSize, steps: o.steps, epochs: o.epochs, learningRate: o.learningRate, checkpointEvery: o.checkpointEvery, seed: o.seed }),

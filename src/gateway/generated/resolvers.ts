@@ -102,6 +102,8 @@ export type CreateEmbeddingSpaceInput = {
 export type CreateExperimentInput = {
   datasetVersionId: Scalars['ID']['input'];
   encoder: EncoderInput;
+  /** A labeled dataset version (same modality and row shape) to evaluate the trained encoder on, for training data without labels: linear probe and kNN fitted on its train split, scored on its test split. */
+  evaluationDatasetVersionId?: InputMaybe<Scalars['ID']['input']>;
   hyperparameters?: InputMaybe<HyperparametersInput>;
   /** Default: <pretext>-<dataset>-v<version>. The registered model is named after it. */
   name?: InputMaybe<Scalars['String']['input']>;
@@ -816,6 +818,8 @@ export type Run = {
   datasetVersionId: Maybe<Scalars['ID']['output']>;
   dispatcher: Maybe<Scalars['String']['output']>;
   error: Maybe<Scalars['String']['output']>;
+  /** PRETRAIN runs: the labeled dataset version the trained encoder is evaluated on, when one was named. */
+  evaluationDatasetVersionId: Maybe<Scalars['ID']['output']>;
   /** PRETRAIN runs: the experiment they train. */
   experimentId: Maybe<Scalars['ID']['output']>;
   externalId: Maybe<Scalars['String']['output']>;
@@ -1538,6 +1542,7 @@ export type RunResolvers<ContextType = GatewayContext, ParentType extends Resolv
   datasetVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   dispatcher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  evaluationDatasetVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   experimentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   externalId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finetune?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;

@@ -42,6 +42,8 @@ export interface Hyperparameters {
 export interface CreateExperimentInput {
   name?: string | null;
   datasetVersionId: string;
+  /** A labeled version (same modality and shape) to evaluate the trained encoder on. */
+  evaluationDatasetVersionId?: string | null;
   pretext: string;
   encoder: EncoderChoice;
   hyperparameters?: Hyperparameters | null;
@@ -124,12 +126,21 @@ export class ExperimentService {
     const { resources, timeoutSeconds, maxAttempts } = resolveResources(input.resources, this.jobs, problems);
     const name = (input.name ?? `${pretext.toLowerCase()}-${version.dataset.name}-v${version.version}`).trim();
     if (name.length < 1 || name.length > 100) problems.push({ path: 'input.name', message: 'must be 1-100 characters' });
+    const evaluation = input.evaluationDatasetVersionId ? await this.evaluationSet(member.tenantId, input.evaluationDatasetVersionId, version, problems) : null;
     if (problems.length) throw badInput('Invalid experiment', problems);
 
     await checkRunQuotas(this.db, member.tenantId, this.jobs, resources.gpus, now);
 
     const { shape: _shape, ...trainWithoutShape } = train;
-    const runConfig: RunConfig = { kind: 'PRETRAIN', datasetVersionId: version.id, manifestKey: version.manifestKey, train: trainWithoutShape, resources, timeoutSeconds };
+    const runConfig: RunConfig = {
+      kind: 'PRETRAIN',
+      datasetVersionId: version.id,
+      manifestKey: version.manifestKey,
+      train: trainWithoutShape,
+      resources,
+      timeoutSeconds,
+      ...(evaluation ? { evaluation } : {}),
+    };
     return this.db.$transaction(async (tx) => {
       const experiment = await tx.experiment.create({
         data: {
@@ -156,6 +167,36 @@ export class ExperimentService {
       await recordAudit(tx, { tenantId: member.tenantId, actor: actorOf(p), action: 'experiment.create', targetType: 'Experiment', targetId: experiment.id, data: { runId: run.id } });
       return { experiment, run };
     });
+  }
+
+  /**
+   * The labeled version an encoder is evaluated on: the caller's own (NOT_FOUND otherwise), READY, labeled, and of
+   * the training version's modality and row shape, so that the trained encoder can embed its rows.
+   */
+  private async evaluationSet(
+    tenantId: string,
+    id: string,
+    training: { shape: unknown; dataset: { modality: string } },
+    problems: InputProblem[],
+  ): Promise<{ datasetVersionId: string; manifestKey: string } | null> {
+    const path = 'input.evaluationDatasetVersionId';
+    const v = isUuid(id) ? await this.db.datasetVersion.findFirst({ where: { id, tenantId }, include: { dataset: true } }) : null;
+    if (!v || v.dataset.deletedAt) throw notFound('Dataset version', id);
+    if (v.status !== 'READY' || !v.manifestKey) {
+      problems.push({ path, message: `status is ${v.status}, must be READY` });
+      return null;
+    }
+    if (v.dataset.modality !== training.dataset.modality) {
+      problems.push({ path, message: `the evaluation dataset is ${v.dataset.modality} and the training dataset ${training.dataset.modality}` });
+      return null;
+    }
+    const a = training.shape as Record<string, unknown>;
+    const b = v.shape as Record<string, unknown>;
+    const differs = ['height', 'width', 'channels', 'features'].filter((k) => a[k] !== b[k]);
+    if (differs.length) problems.push({ path, message: `its rows differ in ${differs.join(', ')} from the training rows (${JSON.stringify(b)} vs ${JSON.stringify(a)})` });
+    const stats = v.stats as { labels?: unknown } | null;
+    if (Array.isArray(stats?.labels) && stats.labels.length === 0) problems.push({ path, message: 'the evaluation dataset has no labels' });
+    return { datasetVersionId: v.id, manifestKey: v.manifestKey };
   }
 
   async get(p: Principal, id: string): Promise<Experiment> {

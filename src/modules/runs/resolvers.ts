@@ -3,8 +3,9 @@ import type { Run } from '../../db/client';
 import type { Resolvers } from '../../gateway/generated/resolvers';
 
 /** The public part of a run's stored config (never the manifest key or trainer internals). */
-function configOf(run: Run): { datasetVersionId?: string; baseModelVersionId?: string; finetune?: unknown } {
-  return (run.config ?? {}) as { datasetVersionId?: string; baseModelVersionId?: string; finetune?: unknown };
+interface PublicConfig { datasetVersionId?: string; baseModelVersionId?: string; finetune?: unknown; evaluation?: { datasetVersionId: string } }
+function configOf(run: Run): PublicConfig {
+  return (run.config ?? {}) as PublicConfig;
 }
 
 export const runResolvers: Resolvers = {
@@ -27,6 +28,7 @@ export const runResolvers: Resolvers = {
   Run: {
     datasetVersionId: (run) => configOf(run).datasetVersionId ?? null,
     baseModelVersionId: (run) => configOf(run).baseModelVersionId ?? null,
+    evaluationDatasetVersionId: (run) => configOf(run).evaluation?.datasetVersionId ?? null,
     finetune: (run) => configOf(run).finetune ?? null,
     metrics: (run, args, ctx) => ctx.services.runs.metrics(run, args.name, args.last ?? 1000),
     logs: (run, args, ctx) => ctx.services.runs.logs(run, args.tail ?? 100),

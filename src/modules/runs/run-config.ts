@@ -22,6 +22,8 @@ export interface PretrainRunConfig extends RunConfigBase {
   kind?: 'PRETRAIN';
   /** Trainer settings without the row shape (the trainer takes it from the manifest). */
   train: Omit<TrainConfig, 'shape'>;
+  /** A labeled dataset version the trained encoder is evaluated on (when the training rows carry no labels). */
+  evaluation?: { datasetVersionId: string; manifestKey: string };
 }
 
 /** What a FINETUNE run trains: a head (and, in FULL mode, the encoder) on a labeled dataset version. */

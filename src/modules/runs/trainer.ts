@@ -40,8 +40,12 @@ export interface TrainerSpec {
   train?: PretrainRunConfig['train'];
   /** FINETUNE: what to fine-tune and how. */
   finetune?: FineTuneSpec;
+  /** The dataset version the run trains on. */
+  datasetVersionId: string;
   manifest: { key: string; url: string };
   shards: Array<{ key: string; url: string }>;
+  /** PRETRAIN with a labeled evaluation version: its manifest and shards, for the evaluation report. */
+  evaluationSet?: { datasetVersionId: string; manifest: { key: string; url: string }; shards: Array<{ key: string; url: string }> };
   /** The last checkpoint (resume from it), or null. */
   checkpoint: { step: number; prefix: string; jsonUrl: string; tensorsUrl: string } | null;
   outputPrefix: string;
@@ -104,8 +108,7 @@ export class TrainerService {
     if (run.status === 'DISPATCHED') {
       await transition(this.db, run.id, 'DISPATCHED', 'RUNNING', { heartbeatAt: now, ...(run.startedAt ? {} : { startedAt: now }) }, { attempt: run.attempt }, now);
     }
-    const manifest = await readManifest(ingestStoreFrom(this.store), cfg.manifestKey);
-    const shards = await Promise.all(manifest.shards.map(async (s) => ({ key: s.key, url: await this.store.presignGet(s.key, URL_TTL_SECONDS) })));
+    const { manifest, shards } = await this.presignedVersion(cfg.manifestKey);
     let checkpoint: TrainerSpec['checkpoint'] = null;
     if (run.checkpointKey && run.checkpointStep !== null) {
       const prefix = run.checkpointKey.replace(/\/+$/, '');
@@ -116,7 +119,7 @@ export class TrainerService {
         tensorsUrl: await this.store.presignGet(`${prefix}/tensors.bin`, URL_TTL_SECONDS),
       };
     }
-    let kindSpec: Pick<TrainerSpec, 'kind' | 'train' | 'finetune'>;
+    let kindSpec: Pick<TrainerSpec, 'kind' | 'train' | 'finetune' | 'evaluationSet'>;
     if (isFineTuneConfig(cfg)) {
       const base = await this.db.modelVersion.findFirst({ where: { id: cfg.baseModelVersionId, tenantId: run.tenantId } });
       if (!base?.weightsKey) throw new TrainerApiError(409, `The base model version ${cfg.baseModelVersionId} is gone or has no stored weights`);
@@ -134,16 +137,30 @@ export class TrainerService {
       };
     } else {
       kindSpec = { kind: 'PRETRAIN', train: cfg.train };
+      if (cfg.evaluation) {
+        const e = await this.presignedVersion(cfg.evaluation.manifestKey);
+        kindSpec.evaluationSet = { datasetVersionId: cfg.evaluation.datasetVersionId, manifest: e.manifest, shards: e.shards };
+      }
     }
     return {
       runId: run.id,
       attempt: run.attempt,
       heartbeatSeconds: this.jobs.heartbeatSeconds,
       ...kindSpec,
-      manifest: { key: cfg.manifestKey, url: await this.store.presignGet(cfg.manifestKey, URL_TTL_SECONDS) },
+      datasetVersionId: cfg.datasetVersionId,
+      manifest,
       shards,
       checkpoint,
       outputPrefix: this.outputPrefix(run),
+    };
+  }
+
+  /** Presigned GETs for a dataset version's manifest and every shard: exactly what a run may read of it. */
+  private async presignedVersion(manifestKey: string): Promise<{ manifest: { key: string; url: string }; shards: Array<{ key: string; url: string }> }> {
+    const m = await readManifest(ingestStoreFrom(this.store), manifestKey);
+    return {
+      manifest: { key: manifestKey, url: await this.store.presignGet(manifestKey, URL_TTL_SECONDS) },
+      shards: await Promise.all(m.shards.map(async (s) => ({ key: s.key, url: await this.store.presignGet(s.key, URL_TTL_SECONDS) }))),
     };
   }
 
@@ -290,7 +307,7 @@ export class TrainerService {
             ...(head ? { head } : {}),
             // Stamped with the dataset version it was computed on: alias promotion compares only like with like.
             ...(report.evaluation && typeof report.evaluation === 'object' && !Array.isArray(report.evaluation)
-              ? { evaluation: { ...(report.evaluation as Prisma.InputJsonObject), datasetVersionId: cfg.datasetVersionId } }
+              ? { evaluation: { ...(report.evaluation as Prisma.InputJsonObject), datasetVersionId: evaluatedOn(cfg, report.evaluation) } }
               : {}),
           },
         });
@@ -307,4 +324,11 @@ export class TrainerService {
       throw err;
     }
   }
+}
+
+/** The version a report was computed on: the run's evaluation version when the trainer says it used it, else its own. */
+function evaluatedOn(cfg: ReturnType<typeof readRunConfig>, evaluation: unknown): string {
+  const claimed = (evaluation as { datasetVersionId?: unknown }).datasetVersionId;
+  const allowed = [cfg.datasetVersionId, ...(!isFineTuneConfig(cfg) && cfg.evaluation ? [cfg.evaluation.datasetVersionId] : [])];
+  return typeof claimed === 'string' && allowed.includes(claimed) ? claimed : cfg.datasetVersionId;
 }

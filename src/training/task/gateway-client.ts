@@ -1,7 +1,9 @@
 // How a trainer task talks to the gateway: the job-scoped REST trainer API, and objects through the presigned URLs
 // it hands out. The task holds no other credentials.
-import type { IngestStore } from '../../ingest/store';
 import { Readable } from 'node:stream';
+import { readShards } from '../../ingest/shard-reader';
+import type { IngestStore } from '../../ingest/store';
+import type { Manifest, Row } from '../../ingest/types';
 
 export class GatewayClient {
   constructor(
@@ -63,4 +65,13 @@ export function presignedIngestStore(urls: Map<string, string>): IngestStore {
       throw new Error('the trainer never deletes dataset objects');
     },
   };
+}
+
+/** Every row of a dataset version the spec grants (its manifest and shards, as presigned URLs). */
+export async function readVersionRows(v: { manifest: { key: string; url: string }; shards: Array<{ key: string; url: string }> }): Promise<Row[]> {
+  const urls = new Map([[v.manifest.key, v.manifest.url], ...v.shards.map((s) => [s.key, s.url] as [string, string])]);
+  const manifest = JSON.parse((await download(v.manifest.url)).toString('utf8')) as Manifest;
+  const rows: Row[] = [];
+  for await (const row of readShards(presignedIngestStore(urls), manifest)) rows.push(row);
+  return rows;
 }

@@ -8,7 +8,7 @@ import { deserializeCheckpoint, serializeCheckpoint, type Checkpoint, type Check
 import type { TrainConfig } from '../trainer/config';
 import type { TaskContext } from './context';
 import { encoderReport } from './evaluation-report';
-import { download, upload, type GatewayClient } from './gateway-client';
+import { download, readVersionRows, upload, type GatewayClient } from './gateway-client';
 
 /** Checkpoints in the run's output prefix, through presigned URLs; the gateway records the latest one. */
 class GatewayCheckpointStore implements CheckpointStore {
@@ -78,11 +78,14 @@ export async function runPretrainTask(ctx: TaskContext): Promise<CompletionRepor
       ...(config.modality === 'IMAGE' && result.spec.input.kind === 'sequence' ? { imageAsRows: true } : {}),
     };
     ctx.log('info', `trained ${result.steps} steps (${result.stepsThisRun} this attempt${result.resumedFrom !== null ? `, resumed from ${result.resumedFrom}` : ''}); final loss ${result.finalLoss.toFixed(4)}`);
-    const report = await encoderReport(result.model, rows.filter((r) => r.split === 'train'), rows, {
+    // On the labeled evaluation version when the experiment names one, else on the training rows' own labels.
+    const evalRows = spec.evaluationSet ? await readVersionRows(spec.evaluationSet) : rows;
+    const found = await encoderReport(result.model, evalRows.filter((r) => r.split === 'train'), evalRows, {
       pipeline: { ...(result.tokenizer ? { tokenizer: result.tokenizer } : {}), ...(result.normalization ? { normalization: result.normalization } : {}) },
       seed: config.seed ?? 0,
       log: (m) => ctx.log('info', m),
     });
+    const report: Record<string, unknown> | null = found ? { ...found, datasetVersionId: spec.evaluationSet?.datasetVersionId ?? spec.datasetVersionId } : null;
     if (report) ctx.log('info', `evaluation on the ${String(report.split)} split: ${JSON.stringify({ linearProbeAccuracy: report.linearProbeAccuracy, knnAccuracy: report.knnAccuracy, r2: report.r2 })}`);
     await ctx.flushLogs();
     // The report when the rows allow one; else the trainer's running kNN check (validation split), if any.

@@ -86,6 +86,17 @@ describe('createExperiment validation', () => {
   });
 });
 
+describe('createExperiment evaluation dataset', () => {
+  it('must be the caller’s own READY version of the same modality and row shape', async () => {
+    const own = (over: Record<string, unknown>) => t.exec(CREATE, { input: input(versionA, over) }, { key: a.keys.MEMBER });
+    expect(codes(await own({ evaluationDatasetVersionId: versionB }))).toEqual(['NOT_FOUND']);
+    const wide = await createReadyDatasetVersion(t.platform, a.id, [{ name: 'w.jsonl', content: `${JSON.stringify({ sequence: Array.from({ length: 8 }, () => [1, 2, 3]), label: 'x' })}\n` }], { modality: 'SEQUENCE', length: 8, features: 3 });
+    const res = await own({ evaluationDatasetVersionId: wide.versionId });
+    expect(codes(res)).toEqual(['BAD_USER_INPUT']);
+    expect(JSON.stringify(res.body.errors?.[0]?.extensions)).toContain('differ in features');
+  });
+});
+
 describe('state machine', () => {
   it('allows only QUEUED → DISPATCHED → RUNNING → terminal (+ retry → QUEUED)', () => {
     expect(allowedNext('QUEUED')).toEqual(['DISPATCHED', 'CANCELLED']);
