@@ -6,11 +6,12 @@ import { datasetResolvers } from '../modules/datasets/resolvers';
 import { modelResolvers } from '../modules/models/resolvers';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { runResolvers } from '../modules/runs/resolvers';
+import { fineTuneResolvers } from '../modules/finetune/resolvers';
 import type { Resolvers } from './generated/resolvers';
 import { BigIntScalar, DateTimeScalar, JSONScalar } from './scalars';
 import { VERSION } from '../version';
 
-const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, modelResolvers, runResolvers];
+const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, modelResolvers, runResolvers, fineTuneResolvers];
 
 export function mergeResolvers(): Resolvers {
   const merged: Record<string, Record<string, unknown>> = { Query: { version: () => VERSION } };

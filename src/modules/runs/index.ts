@@ -8,7 +8,7 @@ import { ExperimentService } from '../experiments/service';
 import { RunLifecycle } from './lifecycle';
 import { RunService } from './service';
 import { TrainerService } from './trainer';
-import { FineTuneService } from './finetune';
+import { FineTuneService } from '../finetune/service';
 import type { ModelVersion } from '../../db/client';
 import type { TenantPrincipal } from '../auth/principal';
 

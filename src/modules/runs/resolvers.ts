@@ -19,7 +19,6 @@ export const runResolvers: Resolvers = {
     createExperiment: (_p, { input }, ctx) => ctx.services.experiments.create(ctx.principal, input),
     cancelRun: (_p, { id }, ctx) => ctx.services.runs.cancel(ctx.principal, id),
     retryRun: (_p, { id }, ctx) => ctx.services.runs.retry(ctx.principal, id),
-    createFineTune: (_p, { input }, ctx) => ctx.services.finetunes.create(ctx.principal, input),
   },
   Experiment: {
     encoder: (e) => e.encoderSpec,

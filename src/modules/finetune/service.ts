@@ -14,8 +14,8 @@ import { FINETUNE_MODES, FINETUNE_TASKS, type FineTuneMode, type FineTuneTask } 
 import { recordAudit } from '../audit/repository';
 import { actorOf, type Principal, type TenantPrincipal } from '../auth/principal';
 import { requireTenant } from '../experiments/service';
-import { checkRunQuotas, resolveResources, type ResourcesInput } from './admission';
-import type { FineTuneRunConfig } from './run-config';
+import { checkRunQuotas, resolveResources, type ResourcesInput } from '../runs/admission';
+import type { FineTuneRunConfig } from '../runs/run-config';
 
 export interface FineTuneHyperparametersInput {
   learningRate?: number | null;
