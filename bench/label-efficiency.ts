@@ -11,6 +11,9 @@
 // SpamAssassin needs its fixed train/test split written first:
 //      npx tsx bench/label-efficiency.ts --write-spam-split ../shared/datasets/spam-assassin.jsonl.gz /tmp/spam
 // SEQUENCE on an image folder (IDX) reads each image as 28 time steps × 28 features (row-sequential Fashion-MNIST).
+// IMAGE and SEQUENCE encoders end in a dense layer over the flattened output map (TaskOptions.spatialEmbedding), not
+// mean pooling, unless --pooled-embedding: SimCLR's crop invariance plus mean pooling left too little shape information
+// for a linear probe (measured on a validation slice of train, not on the test split).
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,9 +41,15 @@ export interface LabelEfficiencyOptions {
    */
   budgetSeconds?: number;
   seed?: number;
-  /** Encoder family (default: cnn for IMAGE, mlp for TEXT, sequence for SEQUENCE) and embedding width (default 32). */
+  /** Encoder family (default: cnn for IMAGE, mlp for TEXT, sequence for SEQUENCE) and embedding width (default 128 for
+   * IMAGE and SEQUENCE, 64 for TEXT). */
   encoder?: EncoderKind;
   dim?: number;
+  /**
+   * IMAGE / SEQUENCE: the encoder ends in a dense layer over its flattened output map instead of mean pooling, so the
+   * embedding keeps position information (TaskOptions.spatialEmbedding; default true). Every arm uses the same encoder.
+   */
+  spatialEmbedding?: boolean;
   /** Pretraining batch size (default 256) and peak learning rate (default 2e-3). */
   pretrainBatchSize?: number;
   pretrainLearningRate?: number;
@@ -76,6 +85,7 @@ export interface LabelEfficiencyResult {
   pretrain: { seconds: number; steps: number; batchSize: number; rows: number; initialLoss: number; finalLoss: number };
   encoder: string;
   dim: number;
+  spatialEmbedding: boolean;
   trainRows: number;
   testRows: number;
   finetune: FineTuneHyperparameters & { sslLearningRate: number; scratchLearningRate: number };
@@ -83,6 +93,7 @@ export interface LabelEfficiencyResult {
 }
 
 const DEFAULT_ENCODER: Record<Modality, EncoderKind> = { IMAGE: 'cnn', TEXT: 'mlp', SEQUENCE: 'sequence' };
+const DEFAULT_DIM: Record<Modality, number> = { IMAGE: 128, TEXT: 64, SEQUENCE: 128 };
 
 export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiencyResult> {
   const started = performance.now();
@@ -91,7 +102,8 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const fractions = opts.fractions ?? [0.01, 0.1, 1];
   const budget = opts.budgetSeconds ?? 600;
   const seed = opts.seed ?? 0;
-  const dim = opts.dim ?? 32;
+  const dim = opts.dim ?? DEFAULT_DIM[opts.modality];
+  const spatialEmbedding = opts.modality !== 'TEXT' && (opts.spatialEmbedding ?? true);
   const encoder = opts.encoder ?? DEFAULT_ENCODER[opts.modality];
   const batchSize = opts.pretrainBatchSize ?? 256;
   if (!(budget > 0)) throw new Error(`budgetSeconds must be > 0; got ${budget}.`);
@@ -115,6 +127,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const baseConfig = {
     pretext, modality: opts.modality, shape, encoder, dim, batchSize, learningRate: opts.pretrainLearningRate ?? 2e-3,
     seed, backend: 'wasm' as const, maxLength: opts.maxLength ?? 128, vocabSize: opts.vocabSize ?? 4000, layers: 1,
+    task: { spatialEmbedding },
   };
   const preStart = performance.now();
   // The first steps pay one-off kernel compilation and allocation: size the run from the median of the later ones.
@@ -183,6 +196,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
     pretrain: { seconds: pretrainSeconds, steps: ssl.steps, batchSize, rows: unlabeled.length, initialLoss: ssl.initialLoss, finalLoss: ssl.finalLoss },
     encoder,
     dim,
+    spatialEmbedding,
     trainRows: labeledTrain.length,
     testRows: testRows.length,
     finetune: { ...ft, sslLearningRate: sslRate, scratchLearningRate: scratchRate },
@@ -320,6 +334,7 @@ if (require.main === module) {
       seed: num('--seed'),
       encoder: argValue(args, '--encoder') as EncoderKind | undefined,
       dim: num('--dim'),
+      spatialEmbedding: args.includes('--pooled-embedding') ? false : undefined,
       testLimit: num('--test-limit'),
       pretrainBatchSize: num('--batch-size'),
       maxLength: num('--max-length'),

@@ -1,6 +1,6 @@
 // Helpers shared by the task files: host↔tensor conversion, batch stacking, spec builders, validation.
 import { tf } from '../engine/tf';
-import { assertModelSpec, type EncoderKind, type InputSpec, type ModelSpec } from '../../models/spec';
+import { assertModelSpec, cnnOutputShape, type CnnEncoderSpec, type EncoderKind, type InputSpec, type ModelSpec } from '../../models/spec';
 import type { PretextModel } from '../encoders/model';
 import type { ModelInputs } from '../encoders/types';
 import type { Example, HostBatch, HostTensor, ModelSizing, Pretext, TaskSetup } from './types';
@@ -91,16 +91,39 @@ export function rowsInput(setup: Omit<TaskSetup, 'spec'>): InputSpec {
 /**
  * A small encoder of `kind` for `input`. `perPosition` asks for a non-causal sequence encoder ('same' convs, no GRU,
  * for masked frames); `causal` for a causal one (causal convs + GRU, for next-step prediction).
+ * `spatialEmbedding` (cnn, and non-causal sequence encoders): a narrower trunk, then one 'valid' conv of width `dim`
+ * spanning the trunk's whole output map, so the pooled embedding is a dense layer over the flattened map (it keeps
+ * position information that mean pooling throws away).
  */
-export function buildSpec(input: InputSpec, kind: EncoderKind, sizing: ModelSizing, mode: 'pooled' | 'bidirectional' | 'causal'): ModelSpec {
+export function buildSpec(
+  input: InputSpec, kind: EncoderKind, sizing: ModelSizing, mode: 'pooled' | 'bidirectional' | 'causal',
+  options: { spatialEmbedding?: boolean } = {},
+): ModelSpec {
   const d = sizing.dim;
+  const spatial = options.spatialEmbedding ?? false;
   let encoder: unknown;
   let pooling = 'mean';
   switch (kind) {
     case 'mlp':
       encoder = { kind: 'mlp', hidden: [2 * d, d], ...(input.kind === 'tokens' ? { embedDim: d } : {}) };
       break;
-    case 'cnn':
+    case 'cnn': {
+      if (spatial && input.kind === 'image') {
+        const c = Math.max(8, Math.round(d / 4));
+        const trunk: CnnEncoderSpec = {
+          kind: 'cnn',
+          blocks: [
+            { type: 'conv', filters: Math.max(8, Math.round(d / 8)), kernelSize: 3, stride: 1, padding: 'same', batchNorm: false, activation: 'relu' },
+            { type: 'conv', filters: c, kernelSize: 3, stride: 2, padding: 'same', batchNorm: false, activation: 'relu' },
+            { type: 'conv', filters: c, kernelSize: 3, stride: 2, padding: 'same', batchNorm: false, activation: 'relu' },
+          ],
+          batchNormEpsilon: 1e-3,
+          batchNormMomentum: 0.99,
+        };
+        const [h, w] = cnnOutputShape(input, trunk);
+        encoder = { ...trunk, blocks: [...trunk.blocks, { type: 'conv', filters: d, kernelSize: Math.min(h, w), padding: 'valid', batchNorm: false }] };
+        break;
+      }
       encoder = {
         kind: 'cnn',
         blocks: [
@@ -110,6 +133,7 @@ export function buildSpec(input: InputSpec, kind: EncoderKind, sizing: ModelSizi
         ],
       };
       break;
+    }
     case 'transformer':
       encoder = { kind: 'transformer', dModel: d, numHeads: Math.max(1, Math.floor(d / 32)), numLayers: sizing.layers, ffDim: 2 * d, norm: 'pre' };
       break;
@@ -117,6 +141,16 @@ export function buildSpec(input: InputSpec, kind: EncoderKind, sizing: ModelSizi
       if (mode === 'causal') {
         encoder = { kind: 'sequence', conv: [{ filters: d, kernelSize: 3, padding: 'causal' }], gru: { units: d } };
         pooling = 'last';
+      } else if (spatial && input.kind === 'sequence') {
+        const c = Math.max(8, Math.round(d / 2));
+        encoder = {
+          kind: 'sequence',
+          conv: [
+            { filters: c, kernelSize: 5, padding: 'same' },
+            { filters: c, kernelSize: 3, dilation: 2, padding: 'same' },
+            { filters: d, kernelSize: input.length, padding: 'valid' },
+          ],
+        };
       } else {
         encoder = {
           kind: 'sequence',

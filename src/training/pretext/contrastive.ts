@@ -15,10 +15,12 @@ export abstract class ContrastiveTask implements PretextTask {
   abstract readonly encoderKinds: readonly EncoderKind[];
   readonly ntXent: NTXentLoss;
   readonly projectionDim: number;
+  readonly spatialEmbedding: boolean;
 
   constructor(options: TaskOptions = {}) {
     this.ntXent = new NTXentLoss({ temperature: checkTemperature(options.temperature ?? 0.5) });
     this.projectionDim = options.projectionDim ?? 64;
+    this.spatialEmbedding = options.spatialEmbedding ?? false;
     if (!Number.isInteger(this.projectionDim) || this.projectionDim < 1) throw new Error(`projectionDim must be a positive integer; got ${this.projectionDim}.`);
   }
 
@@ -29,7 +31,7 @@ export abstract class ContrastiveTask implements PretextTask {
 
   modelSpec(kind: EncoderKind, setup: Omit<TaskSetup, 'spec'>, sizing: ModelSizing): ModelSpec {
     if (!this.encoderKinds.includes(kind)) throw unsupportedEncoder(this.pretext, this.modality, kind, this.encoderKinds);
-    return buildSpec(this.input(setup), kind, sizing, 'bidirectional');
+    return buildSpec(this.input(setup), kind, sizing, 'bidirectional', { spatialEmbedding: this.spatialEmbedding });
   }
 
   addHeads(heads: ParamStore, setup: TaskSetup): void {

@@ -34,6 +34,12 @@ export interface TaskOptions {
   variant?: 'mse' | 'cpc';
   /** CONTRASTIVE projection head width. */
   projectionDim?: number;
+  /**
+   * CONTRASTIVE × IMAGE / SEQUENCE: end the CNN / sequence encoder with one 'valid' conv that spans its whole output
+   * map (a dense layer over the flattened map), so the embedding keeps where things are instead of averaging the
+   * positions away. The trunk gets narrower so the cost stays close to the pooled encoder's. Default false.
+   */
+  spatialEmbedding?: boolean;
   /** MASKED × IMAGE patch edge in pixels (must divide height and width). Default: 7 if it divides both, else 4, 2, 1. */
   patchSize?: number;
 }
