@@ -7,6 +7,7 @@ import type { Manifest } from '../ingest/types';
 import type { TrainerSpec } from '../modules/runs/trainer';
 import type { TaskContext } from './task/context';
 import { download, GatewayClient, readVersionRows } from './task/gateway-client';
+import { startLiveness } from './task/liveness';
 
 export async function runTrainerTask(env: { gatewayUrl: string; runId: string; token: string }): Promise<void> {
   const api = new GatewayClient(env.gatewayUrl.replace(/\/+$/, ''), env.token);
@@ -24,6 +25,7 @@ export async function runTrainerTask(env: { gatewayUrl: string; runId: string; t
   const flushMetrics = async () => {
     if (metricBuffer.length) await api.call('POST', '/metrics', { points: metricBuffer.splice(0) });
   };
+  const liveness = startLiveness({ gatewayUrl: env.gatewayUrl, token: env.token, intervalSeconds: spec.heartbeatSeconds });
   log('info', `trainer pid=${process.pid} attempt=${spec.attempt} ${spec.kind ?? 'PRETRAIN'} started${spec.checkpoint ? `; resuming from checkpoint step ${spec.checkpoint.step}` : ''}`);
   await flushLogs();
 
@@ -59,6 +61,8 @@ export async function runTrainerTask(env: { gatewayUrl: string; runId: string; t
     // Deterministic failures (bad labels, an incompatible base) say so; retrying them would only fail again.
     await api.call('POST', '/fail', { error: (err as Error).message, retryable: (err as { retryable?: boolean }).retryable !== false }).catch(() => undefined);
     throw err;
+  } finally {
+    await liveness.stop();
   }
 }
 
