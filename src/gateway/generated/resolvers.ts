@@ -383,10 +383,15 @@ export type HyperparametersInput = {
   learningRate?: InputMaybe<Scalars['Float']['input']>;
   maskRatio?: InputMaybe<Scalars['Float']['input']>;
   maxLength?: InputMaybe<Scalars['Int']['input']>;
+  /** CONTRASTIVE: projection head width (default 64). */
+  projectionDim?: InputMaybe<Scalars['Int']['input']>;
   seed?: InputMaybe<Scalars['Int']['input']>;
   sequenceLength?: InputMaybe<Scalars['Int']['input']>;
+  /** CONTRASTIVE × IMAGE / SEQUENCE: end the encoder with a dense layer over its whole output map instead of average pooling (keeps where things are). */
+  spatialEmbedding?: InputMaybe<Scalars['Boolean']['input']>;
   /** Total optimizer steps (overrides epochs). */
   steps?: InputMaybe<Scalars['Int']['input']>;
+  /** CONTRASTIVE: InfoNCE temperature τ (default 0.5). */
   temperature?: InputMaybe<Scalars['Float']['input']>;
   vocabSize?: InputMaybe<Scalars['Int']['input']>;
   warmupSteps?: InputMaybe<Scalars['Int']['input']>;

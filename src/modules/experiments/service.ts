@@ -33,6 +33,8 @@ export interface Hyperparameters {
   evalEvery?: number | null;
   maskRatio?: number | null;
   temperature?: number | null;
+  projectionDim?: number | null;
+  spatialEmbedding?: boolean | null;
   maxLength?: number | null;
   vocabSize?: number | null;
   sequenceLength?: number | null;
@@ -81,7 +83,12 @@ export class ExperimentService {
       throw badInput(`Unsupported pretext: "${input.pretext}". Should be one of: ${PRETEXTS.join(', ')}.`, [{ path: 'input.pretext', message: 'unknown pretext' }]);
     }
     const h = input.hyperparameters ?? {};
-    const task = { ...(h.maskRatio != null ? { maskRatio: h.maskRatio } : {}), ...(h.temperature != null ? { temperature: h.temperature } : {}) };
+    const task = {
+      ...(h.maskRatio != null ? { maskRatio: h.maskRatio } : {}),
+      ...(h.temperature != null ? { temperature: h.temperature } : {}),
+      ...(h.projectionDim != null ? { projectionDim: h.projectionDim } : {}),
+      ...(h.spatialEmbedding != null ? { spatialEmbedding: h.spatialEmbedding } : {}),
+    };
     let encoderKinds: readonly string[];
     try {
       // Loaded on demand: the registry pulls in the tfjs tasks, which the gateway needs only here.

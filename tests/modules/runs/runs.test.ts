@@ -62,6 +62,9 @@ describe('createExperiment validation', () => {
     const problems = r.body.errors![0]!.extensions!.problems as Array<{ path: string; message: string }>;
     expect(problems.map((p) => p.path).sort()).toEqual(['input.hyperparameters', 'input.resources.memoryMb']);
     expect(problems.find((p) => p.path === 'input.hyperparameters')!.message).toMatch(/batchSize must be an integer ≥ 1; got 0/);
+      const proj = await t.exec(CREATE, { input: input(versionA, { pretext: 'CONTRASTIVE', hyperparameters: { projectionDim: 0, spatialEmbedding: true } }) }, { key: a.keys.MEMBER });
+    expect(codes(proj)).toEqual(['BAD_USER_INPUT']);
+    expect(proj.body.errors![0]!.message).toMatch(/projectionDim must be a positive integer; got 0/);
   });
 
   it("another tenant's dataset version is NOT_FOUND; a version that is not READY is BAD_USER_INPUT; READER may not create", async () => {
