@@ -335,6 +335,8 @@ if (require.main === module) {
       encoder: argValue(args, '--encoder') as EncoderKind | undefined,
       dim: num('--dim'),
       spatialEmbedding: args.includes('--pooled-embedding') ? false : undefined,
+      // Both FULL arms (sslFinetune and scratch) get the same augmentation, so the comparison stays fair.
+      ...(args.includes('--finetune-augment') ? { finetune: { augment: true } } : {}),
       testLimit: num('--test-limit'),
       pretrainBatchSize: num('--batch-size'),
       maxLength: num('--max-length'),

@@ -198,6 +198,8 @@ describe('fine-tuning through the jobs pipeline', () => {
       expect(problems(res)).toContain('Unsupported backend');
       const probe = await attempt({ mode: 'LINEAR_PROBE', hyperparameters: { headHidden: [8] } });
       expect(problems(probe)).toContain('LINEAR_PROBE trains a linear head');
+      const augment = await attempt({ mode: 'MLP_HEAD', hyperparameters: { augment: true } });
+      expect(problems(augment)).toContain('augment needs FULL fine-tuning');
     });
 
     test('datasets without labels, with non-numeric labels for regression, or of another modality or shape', async () => {

@@ -19,6 +19,7 @@ interface FineTuneOpts {
   headHidden?: number[];
   outputs?: number;
   validationFraction?: number;
+  augment?: boolean;
   seed?: number;
   name?: string;
   gpus?: number;
@@ -55,6 +56,7 @@ export function register(program: Command): void {
     .option('--head-hidden <widths>', 'hidden widths of the head, e.g. 256,128', intList('head-hidden'))
     .option('--outputs <n>', 'regression: values per label', int('outputs'))
     .option('--validation-fraction <f>', 'share held out for early stopping', num('validation-fraction'))
+    .option('--augment', 'full mode: train on mild label-preserving views of the labeled rows')
     .option('--seed <n>', 'random seed (label subset, init, batch order)', int('seed'))
     .option('--name <name>', 'register the new version under this model instead of the base model')
     .option('--gpus <n>', 'GPUs per task', int('gpus'))
@@ -72,7 +74,7 @@ export function register(program: Command): void {
         ...defined({ labelFraction: o.labelFraction, name: o.name }),
         hyperparameters: defined({
           epochs: o.epochs, maxSteps: o.maxSteps, batchSize: o.batchSize, learningRate: o.learningRate, weightDecay: o.weightDecay,
-          headHidden: o.headHidden, outputs: o.outputs, validationFraction: o.validationFraction, seed: o.seed,
+          headHidden: o.headHidden, outputs: o.outputs, validationFraction: o.validationFraction, augment: o.augment, seed: o.seed,
         }),
         resources: defined({ gpus: o.gpus, timeoutSeconds: o.timeout, maxAttempts: o.maxAttempts }),
       };

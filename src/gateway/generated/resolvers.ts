@@ -337,6 +337,8 @@ export type ExperimentConnection = {
 };
 
 export type FineTuneHyperparametersInput = {
+  /** FULL: train on mild label-preserving views (image crops and flips, sequence scaling and jitter, token dropout). Default false. */
+  augment?: InputMaybe<Scalars['Boolean']['input']>;
   /** wasm or cpu (the local trainer's tfjs backend). */
   backend?: InputMaybe<Scalars['String']['input']>;
   batchSize?: InputMaybe<Scalars['Int']['input']>;

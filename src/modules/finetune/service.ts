@@ -29,6 +29,7 @@ export interface FineTuneHyperparametersInput {
   probeInit?: boolean | null;
   validationFraction?: number | null;
   patience?: number | null;
+  augment?: boolean | null;
   seed?: number | null;
   backend?: string | null;
 }
@@ -118,12 +119,14 @@ export class FineTuneService {
       ...(h.probeInit != null ? { probeInit: h.probeInit } : {}),
       ...(h.validationFraction != null ? { validationFraction: h.validationFraction } : {}),
       ...(h.patience != null ? { patience: h.patience } : {}),
+      ...(h.augment != null ? { augment: h.augment } : {}),
     };
     let outputs = 1;
     try {
       const resolved = resolveHyperparameters(hyperparameters);
       outputs = resolved.outputs;
       if (mode === 'LINEAR_PROBE' && resolved.headHidden?.length) throw new Error('LINEAR_PROBE trains a linear head; drop headHidden or use MLP_HEAD.');
+      if (resolved.augment && mode !== 'FULL') throw new Error(`augment needs FULL fine-tuning (${mode} fits the head on cached features of the unaugmented rows).`);
     } catch (err) {
       problems.push({ path: 'input.hyperparameters', message: (err as Error).message });
     }

@@ -24,6 +24,7 @@ import { fitLinear, type LinearFitOptions } from '../eval/logistic';
 import { labelIndices, labelSet, numericTargets } from '../eval/evaluate';
 import { type InputPipeline, type PreparedInputs, batchInputs, prepareInputs, runModel } from './inputs';
 import { randomSubset, stratifiedSubset } from './subset';
+import { augmentedBatch } from './augment';
 import { resolveHyperparameters, type FineTuneHyperparameters, type Resolved } from './hyperparameters';
 
 export { resolveHyperparameters, type FineTuneHyperparameters } from './hyperparameters';
@@ -106,6 +107,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
 
   const hidden = hp.headHidden ?? (opts.mode === 'MLP_HEAD' ? [256] : []);
   if (opts.mode === 'LINEAR_PROBE' && hidden.length) throw new Error('LINEAR_PROBE trains a linear head; drop headHidden or use MLP_HEAD.');
+  if (hp.augment && opts.mode !== 'FULL') throw new Error(`augment needs FULL fine-tuning (${opts.mode} fits the head on cached features of the unaugmented rows).`);
   const head: HeadSpec = classify
     ? { kind: 'classifier', numClasses: labels!.length, hidden }
     : { kind: 'regressor', outputDim: hp.outputs, hidden };
@@ -135,8 +137,10 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       });
     }
     if (opts.mode === 'FULL') {
+      // One stream for the whole run: batches are drawn in a fixed order, so the views are reproducible.
+      const views = createRng(seed, 'finetune-augment');
       steps = await trainLoop(model, model.trainableVariables(), inputs.n, hp, seed, score, log, opts.onStep, (idx, rng) => {
-        const out = model.apply(batchInputs(inputs, idx), { training: true, rng });
+        const out = model.apply(hp.augment ? augmentedBatch(inputs, idx, views) : batchInputs(inputs, idx), { training: true, rng });
         return lossOf(out.head!, gatherTargets(targets, idx, classify ? 1 : hp.outputs), classify, classify ? labels!.length : hp.outputs);
       });
     }

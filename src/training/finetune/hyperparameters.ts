@@ -23,6 +23,8 @@ export interface FineTuneHyperparameters {
   probe?: LinearFitOptions;
   /** FULL from a pretrained base: start the head from a linear probe (default true). */
   probeInit?: boolean;
+  /** FULL: train on mild label-preserving views of each batch (crops and flips, scaling and jitter, token dropout). Default false. */
+  augment?: boolean;
   /** Early stopping: share of the labeled subset held out for validation (default 0 = off). */
   validationFraction?: number;
   /** Early stopping: validations (one per epoch) without improvement before stopping (default 5). */
@@ -32,7 +34,7 @@ export interface FineTuneHyperparameters {
 export interface Resolved {
   learningRate: number; batchSize: number; epochs: number; maxSteps: number; minSteps: number; weightDecay: number;
   headHidden: number[] | undefined; outputs: number; probe: LinearFitOptions; probeInit: boolean;
-  validationFraction: number; patience: number;
+  validationFraction: number; patience: number; augment: boolean;
 }
 
 /** Defaults applied and every value checked; throws an Error naming the bad field (the gateway validates with it). */
@@ -50,6 +52,7 @@ export function resolveHyperparameters(h: FineTuneHyperparameters = {}): Resolve
     probeInit: h.probeInit ?? true,
     validationFraction: h.validationFraction ?? 0,
     patience: h.patience ?? 5,
+    augment: h.augment ?? false,
   };
   const int = (name: string, v: number, min: number, hint: string) => {
     if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}; got ${v}. ${hint}`);
