@@ -89,6 +89,9 @@ describe('pretext CLI', () => {
     expect(out.task).toBe('CLASSIFICATION');
     expect(out.predictions[0].top).toHaveLength(2);
     expect(m.labels).toContain(out.predictions[0].label);
+    const table = await runCli(t.url!, tenant.keys.READER, 'models', 'show', m.modelId);
+    expect(table).toMatch(/ CLASSIFICATION .*accuracy \d\.\d{4}/);
+    expect(table).toMatch(/^\s*1\s/m);
     const ev = JSON.parse(await runCli(t.url!, tenant.keys.READER, 'eval', m.versionId, '--json'));
     expect(ev.evaluation).toMatchObject({ task: 'CLASSIFICATION', accuracy: expect.any(Number), macroF1: expect.any(Number) });
     // By reference, as text: the metrics and the confusion matrix with its class names.

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
+import { headlineScore as headlineOf } from '../../models/headline';
 import { print, table } from '../output';
 
 /** One embed input from the command line: text as is, `@file.png` as an image, `@file.json` as a sequence. */
@@ -34,11 +35,22 @@ export function register(program: Command): void {
     .action(async (id: string, o: { json?: boolean }) => {
       const data = await gql<{ model: Record<string, any> }>(
         clientOptionsFromEnv(),
-        `query($id: ID!) { model(id: $id) { id name modality versions { id version embeddingDim runId aliases evaluation createdAt } } }`,
+        `query($id: ID!) { model(id: $id) { id name modality versions { id version embeddingDim runId parentVersionId head aliases evaluation createdAt } } }`,
         { id },
       );
       const m = data.model;
-      print(!!o.json, m, () => [`${m.name} (${m.id}) ${m.modality}`, table(m.versions.map((v: Record<string, unknown>) => ({ ...v, aliases: (v.aliases as string[]).join(' ') })), ['version', 'id', 'embeddingDim', 'aliases', 'createdAt'])].join('\n'));
+      const versionOf = new Map((m.versions as Array<{ id: string; version: number }>).map((v) => [v.id, v.version]));
+      const row = (v: Record<string, any>) => {
+        const score = headlineOf(v.evaluation);
+        return {
+          ...v,
+          aliases: (v.aliases as string[]).join(' '),
+          head: v.head ? `${v.head.task} ${v.head.mode ?? ''}`.trim() : 'encoder',
+          parent: v.parentVersionId ? `v${versionOf.get(v.parentVersionId) ?? '?'}` : '',
+          score: score ? `${score.metric} ${(score.metric === 'rmse' ? -score.value : score.value).toFixed(4)}` : '',
+        };
+      };
+      print(!!o.json, m, () => [`${m.name} (${m.id}) ${m.modality}`, table(m.versions.map(row), ['version', 'id', 'head', 'parent', 'score', 'aliases', 'createdAt'])].join('\n'));
     });
   models
     .command('alias <modelId> <alias> <versionId>')

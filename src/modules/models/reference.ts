@@ -13,14 +13,4 @@ export function parseModelRef(ref: string): ModelRef | null {
   return { kind: 'name', name: m[1]!, version: m[2] ? Number(m[2]) : null, alias: m[3] ?? null };
 }
 
-/** An evaluation report's headline score (higher is better), used to gate alias promotion. */
-export function headlineScore(evaluation: unknown): { metric: string; value: number } | null {
-  if (!evaluation || typeof evaluation !== 'object') return null;
-  const e = evaluation as Record<string, unknown>;
-  for (const metric of ['accuracy', 'linearProbeAccuracy', 'knnAccuracy', 'macroF1', 'r2']) {
-    const v = e[metric];
-    if (typeof v === 'number' && Number.isFinite(v)) return { metric, value: v };
-  }
-  if (typeof e.rmse === 'number' && Number.isFinite(e.rmse)) return { metric: 'rmse', value: -e.rmse };
-  return null;
-}
+export { headlineScore } from '../../models/headline';
