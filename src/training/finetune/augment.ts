@@ -4,22 +4,18 @@
 //   image:    random resized crop (area 60-100 %), horizontal flip
 //   sequence: per-feature magnitude scaling (σ 0.1) and jitter (σ 0.03 of each feature's spread)
 //   tokens:   word-piece dropout: 10 % of the real tokens after [CLS] are masked out of attention
-import { tf } from '../engine/tf';
 import { horizontalFlip, jitter, randomResizedCrop, scaling } from '../augment';
 import type { ModelInputs } from '../encoders/types';
 import type { Rng } from '../rng';
-import type { PreparedInputs } from './inputs';
+import { gatherHost, toModelInputs, type PreparedInputs } from './inputs';
 
 export function augmentedBatch(p: PreparedInputs, indices: ArrayLike<number>, rng: Rng): ModelInputs {
   const b = indices.length;
-  const size = p.inner.reduce((a, c) => a * c, 1);
+  const host = gatherHost(p, indices);
+  const { size } = host;
   if (p.kind === 'tokens') {
-    const ids = new Int32Array(b * size);
-    const mask = new Int32Array(b * size);
+    const mask = host.mask!;
     for (let i = 0; i < b; i++) {
-      const j = indices[i]!;
-      ids.set(p.ids!.subarray(j * size, (j + 1) * size), i * size);
-      mask.set(p.mask!.subarray(j * size, (j + 1) * size), i * size);
       // Position 0 is [CLS]; keep it, and keep at least one other real token.
       let kept = 0;
       for (let t = 1; t < size; t++) kept += mask[i * size + t]!;
@@ -30,12 +26,11 @@ export function augmentedBatch(p: PreparedInputs, indices: ArrayLike<number>, rn
         }
       }
     }
-    return { inputIds: tf.tensor2d(ids, [b, size], 'int32'), attentionMask: tf.tensor2d(mask, [b, size], 'int32') };
+    return toModelInputs(p, b, host);
   }
-  const values = new Float32Array(b * size);
+  const values = host.values!;
   for (let i = 0; i < b; i++) {
-    const j = indices[i]!;
-    let x: Float32Array = p.values!.slice(j * size, (j + 1) * size);
+    let x: Float32Array = values.slice(i * size, (i + 1) * size);
     if (p.kind === 'image') {
       const dims = { height: p.inner[0]!, width: p.inner[1]!, channels: p.inner[2]! };
       x = horizontalFlip(randomResizedCrop(x, dims, rng, { scale: [0.6, 1] }), dims, rng, 0.5);
@@ -45,6 +40,5 @@ export function augmentedBatch(p: PreparedInputs, indices: ArrayLike<number>, rn
     }
     values.set(x, i * size);
   }
-  const t = tf.tensor(values, [b, ...p.inner], 'float32');
-  return p.kind === 'image' ? { pixels: t as tf.Tensor4D } : { values: t as tf.Tensor3D };
+  return toModelInputs(p, b, host);
 }

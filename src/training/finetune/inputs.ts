@@ -83,26 +83,30 @@ export async function prepareInputs(rows: readonly Row[], input: InputSpec, pipe
 }
 
 /** Model input tensors for the examples at `indices` (the caller disposes them, e.g. inside tf.tidy). */
-export function batchInputs(p: PreparedInputs, indices: ArrayLike<number>): ModelInputs {
+/** The rows at `indices`, copied into fresh host arrays (ids + mask for tokens, values otherwise). */
+export function gatherHost(p: PreparedInputs, indices: ArrayLike<number>): { ids?: Int32Array; mask?: Int32Array; values?: Float32Array; size: number } {
   const b = indices.length;
   const size = p.inner.reduce((a, c) => a * c, 1);
+  const pick = <T extends Int32Array | Float32Array>(src: T, out: T): T => {
+    for (let i = 0; i < b; i++) out.set(src.subarray(indices[i]! * size, (indices[i]! + 1) * size), i * size);
+    return out;
+  };
+  if (p.kind === 'tokens') return { ids: pick(p.ids!, new Int32Array(b * size)), mask: pick(p.mask!, new Int32Array(b * size)), size };
+  return { values: pick(p.values!, new Float32Array(b * size)), size };
+}
+
+/** Host arrays of a batch (from gatherHost, possibly augmented) as the model's input tensors. */
+export function toModelInputs(p: PreparedInputs, b: number, host: { ids?: Int32Array; mask?: Int32Array; values?: Float32Array }): ModelInputs {
   if (p.kind === 'tokens') {
-    const ids = new Int32Array(b * size);
-    const mask = new Int32Array(b * size);
-    for (let i = 0; i < b; i++) {
-      const j = indices[i]!;
-      ids.set(p.ids!.subarray(j * size, (j + 1) * size), i * size);
-      mask.set(p.mask!.subarray(j * size, (j + 1) * size), i * size);
-    }
-    return { inputIds: tf.tensor2d(ids, [b, size], 'int32'), attentionMask: tf.tensor2d(mask, [b, size], 'int32') };
+    const size = p.inner[0]!;
+    return { inputIds: tf.tensor2d(host.ids!, [b, size], 'int32'), attentionMask: tf.tensor2d(host.mask!, [b, size], 'int32') };
   }
-  const values = new Float32Array(b * size);
-  for (let i = 0; i < b; i++) {
-    const j = indices[i]!;
-    values.set(p.values!.subarray(j * size, (j + 1) * size), i * size);
-  }
-  const t = tf.tensor(values, [b, ...p.inner], 'float32');
+  const t = tf.tensor(host.values!, [b, ...p.inner], 'float32');
   return p.kind === 'image' ? { pixels: t as tf.Tensor4D } : { values: t as tf.Tensor3D };
+}
+
+export function batchInputs(p: PreparedInputs, indices: ArrayLike<number>): ModelInputs {
+  return toModelInputs(p, indices.length, gatherHost(p, indices));
 }
 
 export function range(start: number, end: number): Int32Array {

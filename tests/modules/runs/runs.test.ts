@@ -47,6 +47,13 @@ async function createRun(tenant: SeededTenant, versionId: string, over: Record<s
   if (!r.body.data) throw new Error(JSON.stringify(r.body.errors));
   return r.body.data.createExperiment.run.id as string;
 }
+/** The REST trainer API as a trainer task calls it, with its job token. */
+const api = (path: string, token: string, body?: unknown) =>
+  fetch(`${t.url}/internal/trainer${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 const cancel = (tenant: SeededTenant, id: string) => t.exec(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id }, { key: tenant.keys.MEMBER });
 
 describe('createExperiment validation', () => {
@@ -147,12 +154,6 @@ describe('queue', () => {
 });
 
 describe('trainer API (job-scoped token)', () => {
-  const api = (path: string, token: string, body?: unknown) =>
-    fetch(`${t.url}/internal/trainer${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
 
   it('scopes the token to its run and makes completion idempotent', async () => {
     expect(parseJobToken('Bearer pt_abc')).toBeNull();
@@ -205,12 +206,6 @@ describe('trainer API (job-scoped token)', () => {
 });
 
 describe('trainer API for FINETUNE runs', () => {
-  const api = (path: string, token: string, body?: unknown) =>
-    fetch(`${t.url}/internal/trainer${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
 
   it('hands out the base version’s weights and registers only a head of the requested task, under the base model', async () => {
     const owner = await t.seedTenant('runs-ft');
