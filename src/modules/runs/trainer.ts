@@ -184,11 +184,17 @@ export class TrainerService {
   }
 
   async heartbeat(run: Run, body: { step?: unknown; totalSteps?: unknown }, now = new Date()): Promise<{ cancel: boolean }> {
-    const step = Number.isInteger(body.step) ? (body.step as number) : run.step;
-    const total = Number.isInteger(body.totalSteps) && (body.totalSteps as number) > 0 ? (body.totalSteps as number) : run.totalSteps;
+    // A beat without a step (the trainer's liveness thread) only says "alive": writing back the step read at
+    // authentication could overwrite a newer step that a concurrent progress beat just stored.
+    const progress: Prisma.RunUpdateManyMutationInput = {};
+    if (Number.isInteger(body.step)) {
+      const step = body.step as number;
+      const total = Number.isInteger(body.totalSteps) && (body.totalSteps as number) > 0 ? (body.totalSteps as number) : run.totalSteps;
+      Object.assign(progress, { step, ...(total ? { totalSteps: total, progress: Math.min(1, step / total) } : {}) });
+    }
     await this.db.run.updateMany({
       where: { id: run.id, attempt: run.attempt, status: { in: ['DISPATCHED', 'RUNNING'] } },
-      data: { heartbeatAt: now, step, ...(total ? { totalSteps: total, progress: Math.min(1, step / total) } : {}) },
+      data: { heartbeatAt: now, ...progress },
     });
     return { cancel: false };
   }

@@ -188,6 +188,11 @@ describe('trainer API (job-scoped token)', () => {
     const row = await db.run.findUniqueOrThrow({ where: { id } });
     expect(row.progress).toBeCloseTo(0.25);
     expect(row.step).toBe(1);
+    // A liveness beat (no step) carrying a run row read before that progress beat must not roll the step back.
+    const stale = { ...row, step: 0, totalSteps: null, progress: 0 };
+    await t.platform.services.trainer.heartbeat(stale, {});
+    expect(await api('/heartbeat', token.token, {}).then((r) => r.status)).toBe(200);
+    expect(await db.run.findUniqueOrThrow({ where: { id } })).toMatchObject({ step: 1, totalSteps: 4, progress: 0.25 });
 
     expect((await api('/complete', token.token, { onnxKey: 'model/model.onnx', inputSpec: {}, embeddingDim: 8 })).status).toBe(400); // not uploaded yet
     const put = (await (await api('/presign', token.token, { path: 'model/model.onnx', method: 'PUT' })).json()) as { url: string; key: string };
