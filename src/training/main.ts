@@ -3,10 +3,9 @@
 // gets. It reads its spec from the gateway, streams its dataset shards through presigned URLs, runs the task
 // (PRETRAIN: src/training/task/pretrain.ts, FINETUNE: src/training/task/finetune.ts) with logs, metrics and
 // heartbeats reported as it goes, and reports completion (or the failure) to the trainer API.
-import type { Manifest } from '../ingest/types';
 import type { TrainerSpec } from '../modules/runs/trainer';
 import type { TaskContext } from './task/context';
-import { download, GatewayClient, readVersionRows } from './task/gateway-client';
+import { GatewayClient, readVersion } from './task/gateway-client';
 import { startLiveness } from './task/liveness';
 
 export async function runTrainerTask(env: { gatewayUrl: string; runId: string; token: string }): Promise<void> {
@@ -30,8 +29,7 @@ export async function runTrainerTask(env: { gatewayUrl: string; runId: string; t
   await flushLogs();
 
   try {
-    const manifest = JSON.parse((await download(spec.manifest.url)).toString('utf8')) as Manifest;
-    const rows = await readVersionRows(spec);
+    const { manifest, rows } = await readVersion(spec);
     const ctx: TaskContext = {
       api,
       spec,

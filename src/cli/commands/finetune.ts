@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { defined, int, intList, num } from '../args';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print } from '../output';
+import { TERMINAL } from './runs';
 
 interface FineTuneOpts {
   model: string;
@@ -28,8 +29,6 @@ interface FineTuneOpts {
   wait?: boolean;
   json?: boolean;
 }
-
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 interface RunState {
   id: string;

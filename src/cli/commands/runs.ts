@@ -21,7 +21,7 @@ interface RunView {
   [k: string]: unknown;
 }
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 /** Eight-level sparkline of the last losses: the trend at a glance. */
 export function sparkline(values: number[], width = 24): string {

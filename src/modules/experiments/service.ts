@@ -11,7 +11,7 @@ import { PRETEXTS, type Pretext } from '../../training/pretext/types';
 import { recordAudit } from '../audit/repository';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
 import type { RunConfig } from '../runs/run-config';
-import { checkRunQuotas, resolveResources, type ResourcesInput } from '../runs/admission';
+import { checkRunQuotas, readyDatasetVersion, resolveResources, type ResourcesInput } from '../runs/admission';
 import { decodeCursor, encodeCursor, type Page } from '../runs/pagination';
 
 export interface EncoderChoice {
@@ -66,16 +66,7 @@ export class ExperimentService {
 
   async create(p: Principal, input: CreateExperimentInput, now = new Date()): Promise<{ experiment: Experiment; run: Run }> {
     const member = requireTenant(p, 'MEMBER');
-    // Another tenant's version (or a missing one) is NOT_FOUND: never a hint that the id exists.
-    const version = isUuid(input.datasetVersionId)
-      ? await this.db.datasetVersion.findFirst({ where: { id: input.datasetVersionId, tenantId: member.tenantId }, include: { dataset: true } })
-      : null;
-    if (!version || version.dataset.deletedAt) throw notFound('Dataset version', input.datasetVersionId);
-    if (version.status !== 'READY' || !version.manifestKey) {
-      throw badInput(`Dataset version ${version.id} is ${version.status}; only READY versions can be trained on. Wait for processing to finish.`, [
-        { path: 'input.datasetVersionId', message: `status is ${version.status}, must be READY` },
-      ]);
-    }
+    const version = await readyDatasetVersion(this.db, member.tenantId, input.datasetVersionId, 'input.datasetVersionId', 'trained on');
     const problems: InputProblem[] = [];
     const modality = version.dataset.modality as Modality;
     const pretext = input.pretext as Pretext;
@@ -187,12 +178,7 @@ export class ExperimentService {
     problems: InputProblem[],
   ): Promise<{ datasetVersionId: string; manifestKey: string } | null> {
     const path = 'input.evaluationDatasetVersionId';
-    const v = isUuid(id) ? await this.db.datasetVersion.findFirst({ where: { id, tenantId }, include: { dataset: true } }) : null;
-    if (!v || v.dataset.deletedAt) throw notFound('Dataset version', id);
-    if (v.status !== 'READY' || !v.manifestKey) {
-      problems.push({ path, message: `status is ${v.status}, must be READY` });
-      return null;
-    }
+    const v = await readyDatasetVersion(this.db, tenantId, id, path, 'evaluated on');
     if (v.dataset.modality !== training.dataset.modality) {
       problems.push({ path, message: `the evaluation dataset is ${v.dataset.modality} and the training dataset ${training.dataset.modality}` });
       return null;

@@ -4,7 +4,6 @@
 // bad request fails now with every problem listed instead of minutes later in a task.
 import type { Db, ModelVersion, Prisma, Run } from '../../db/client';
 import type { JobsConfig } from '../../config';
-import { isUuid } from '../../db/errors';
 import { badInput, notFound, type InputProblem } from '../../errors';
 import { ingestStoreFrom, readManifest } from '../../ingest';
 import { fineTuneIncompatibility, shapeMismatch, type StoredInputSpec } from '../../models/stored-spec';
@@ -14,7 +13,7 @@ import { FINETUNE_MODES, FINETUNE_TASKS, type FineTuneMode, type FineTuneTask } 
 import { recordAudit } from '../audit/repository';
 import { actorOf, type Principal, type TenantPrincipal } from '../auth/principal';
 import { requireTenant } from '../experiments/service';
-import { checkRunQuotas, resolveResources, type ResourcesInput } from '../runs/admission';
+import { checkRunQuotas, readyDatasetVersion, resolveResources, type ResourcesInput } from '../runs/admission';
 import type { FineTuneRunConfig } from '../runs/run-config';
 
 export interface FineTuneHyperparametersInput {
@@ -74,15 +73,7 @@ export class FineTuneService {
     if (!base) throw notFound('Model', input.model);
     const baseModel = await this.db.model.findFirst({ where: { id: base.modelId, tenantId: member.tenantId } });
     if (!baseModel) throw notFound('Model', input.model);
-    const version = isUuid(input.datasetVersionId)
-      ? await this.db.datasetVersion.findFirst({ where: { id: input.datasetVersionId, tenantId: member.tenantId }, include: { dataset: true } })
-      : null;
-    if (!version || version.dataset.deletedAt) throw notFound('Dataset version', input.datasetVersionId);
-    if (version.status !== 'READY' || !version.manifestKey) {
-      throw badInput(`Dataset version ${version.id} is ${version.status}; only READY versions can be fine-tuned on. Wait for processing to finish.`, [
-        { path: 'input.datasetVersionId', message: `status is ${version.status}, must be READY` },
-      ]);
-    }
+    const version = await readyDatasetVersion(this.db, member.tenantId, input.datasetVersionId, 'input.datasetVersionId', 'fine-tuned on');
 
     const problems: InputProblem[] = [];
     const task = input.task as FineTuneTask;

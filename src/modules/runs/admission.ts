@@ -1,8 +1,9 @@
 // Admission rules every new run passes, whatever its kind (PRETRAIN from createExperiment, FINETUNE from
 // createFineTune): resource requests within bounds, and the tenant's run and GPU-minute quotas.
-import type { Db } from '../../db/client';
+import type { Dataset, DatasetVersion, Db } from '../../db/client';
+import { isUuid } from '../../db/errors';
 import type { JobsConfig } from '../../config';
-import { quotaExceeded, type InputProblem } from '../../errors';
+import { badInput, notFound, quotaExceeded, type InputProblem } from '../../errors';
 import type { RunResources } from './run-config';
 import { ACTIVE } from './state';
 
@@ -12,6 +13,27 @@ export interface ResourcesInput {
   memoryMb?: number | null;
   timeoutSeconds?: number | null;
   maxAttempts?: number | null;
+}
+
+/**
+ * The caller's READY dataset version a run will read. Another tenant's version (or a missing or deleted one) is
+ * NOT_FOUND, never a hint that the id exists; one still processing is BAD_USER_INPUT naming `path`.
+ */
+export async function readyDatasetVersion(
+  db: Db,
+  tenantId: string,
+  id: string,
+  path: string,
+  use: string,
+): Promise<DatasetVersion & { dataset: Dataset; manifestKey: string }> {
+  const version = isUuid(id) ? await db.datasetVersion.findFirst({ where: { id, tenantId }, include: { dataset: true } }) : null;
+  if (!version || version.dataset.deletedAt) throw notFound('Dataset version', id);
+  if (version.status !== 'READY' || !version.manifestKey) {
+    throw badInput(`Dataset version ${version.id} is ${version.status}; only READY versions can be ${use}. Wait for processing to finish.`, [
+      { path, message: `status is ${version.status}, must be READY` },
+    ]);
+  }
+  return version as DatasetVersion & { dataset: Dataset; manifestKey: string };
 }
 
 export interface ResolvedResources {

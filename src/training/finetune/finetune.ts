@@ -69,6 +69,8 @@ export interface FineTuneResult {
   labels: string[] | null;
   /** Labeled rows trained on (after labelFraction and any validation hold-out). */
   trainSize: number;
+  /** Every labeled train row the run drew (labelFraction applied, validation hold-out included): all the labels it used. */
+  labeledRows: readonly Row[];
   steps: number;
   seconds: number;
   /** On the held-out split; null when the rows have none. */
@@ -97,6 +99,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
 
   const pick = classify ? stratifiedSubset : randomSubset;
   let subset = Array.from(pick(labeledTrain.map((r) => r.label), opts.labelFraction ?? 1, seed), (i) => labeledTrain[i]!);
+  const drawn = subset;
   let validation: Row[] = [];
   if (hp.validationFraction > 0) {
     const v = new Set(pick(subset.map((r) => r.label), hp.validationFraction, `${seed}/validation`));
@@ -159,7 +162,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
       }
     }
     return {
-      spec, weights: model.getWeights(), labels, trainSize: subset.length, steps,
+      spec, weights: model.getWeights(), labels, trainSize: subset.length, labeledRows: drawn, steps,
       seconds: (performance.now() - started) / 1000, evaluation,
     };
   } finally {

@@ -29,7 +29,7 @@ export async function runFineTuneTask(ctx: TaskContext): Promise<CompletionRepor
   const normalization = stored.preprocess?.normalization;
   const pipeline = { ...(tokenizer ? { tokenizer } : {}), ...(normalization ? { normalization } : {}) };
   // Loaded here, not at the top: tfjs start-up is the slow part, and a bad spec should fail before it.
-  const { fineTune, stratifiedSubset, randomSubset } = await import('../finetune');
+  const { fineTune } = await import('../finetune');
   const { buildModel } = await import('../encoders/model');
   const { exportOnnx } = await import('../../models/onnx');
 
@@ -58,15 +58,12 @@ export async function runFineTuneTask(ctx: TaskContext): Promise<CompletionRepor
   await ctx.flushMetrics();
   ctx.log('info', `fine-tuned on ${result.trainSize} labeled rows in ${result.steps} steps (${result.seconds.toFixed(1)} s)`);
 
-  // The backbone's probe and kNN train on the same labeled subset the head was allowed to see.
-  const labeledTrain = rows.filter((r) => r.split === 'train' && r.label !== null);
-  const pick = ft.task === 'CLASSIFICATION' ? stratifiedSubset : randomSubset;
-  const subset = Array.from(pick(labeledTrain.map((r) => r.label), ft.labelFraction, ft.seed), (i) => labeledTrain[i]!);
+  // The backbone's probe and kNN train on the same labeled rows the fine-tune was allowed to see.
   const model = buildModel(result.spec, { seed: ft.seed });
   let probe: Record<string, unknown> | null;
   try {
     model.setWeights(result.weights, { strict: true });
-    probe = await encoderReport(model, subset, rows, {
+    probe = await encoderReport(model, result.labeledRows, rows, {
       task: ft.task,
       pipeline,
       ...(result.labels ? { labels: result.labels } : {}),

@@ -67,11 +67,11 @@ export function presignedIngestStore(urls: Map<string, string>): IngestStore {
   };
 }
 
-/** Every row of a dataset version the spec grants (its manifest and shards, as presigned URLs). */
-export async function readVersionRows(v: { manifest: { key: string; url: string }; shards: Array<{ key: string; url: string }> }): Promise<Row[]> {
+/** A dataset version the spec grants (its manifest and shards, as presigned URLs): the manifest and every row. */
+export async function readVersion(v: { manifest: { key: string; url: string }; shards: Array<{ key: string; url: string }> }): Promise<{ manifest: Manifest; rows: Row[] }> {
   const urls = new Map([[v.manifest.key, v.manifest.url], ...v.shards.map((s) => [s.key, s.url] as [string, string])]);
   const manifest = JSON.parse((await download(v.manifest.url)).toString('utf8')) as Manifest;
   const rows: Row[] = [];
   for await (const row of readShards(presignedIngestStore(urls), manifest)) rows.push(row);
-  return rows;
+  return { manifest, rows };
 }

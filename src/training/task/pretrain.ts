@@ -8,7 +8,7 @@ import { deserializeCheckpoint, serializeCheckpoint, type Checkpoint, type Check
 import type { TrainConfig } from '../trainer/config';
 import type { TaskContext } from './context';
 import { encoderReport } from './evaluation-report';
-import { download, readVersionRows, upload, type GatewayClient } from './gateway-client';
+import { download, readVersion, upload, type GatewayClient } from './gateway-client';
 
 /** Checkpoints in the run's output prefix, through presigned URLs; the gateway records the latest one. */
 class GatewayCheckpointStore implements CheckpointStore {
@@ -79,7 +79,7 @@ export async function runPretrainTask(ctx: TaskContext): Promise<CompletionRepor
     };
     ctx.log('info', `trained ${result.steps} steps (${result.stepsThisRun} this attempt${result.resumedFrom !== null ? `, resumed from ${result.resumedFrom}` : ''}); final loss ${result.finalLoss.toFixed(4)}`);
     // On the labeled evaluation version when the experiment names one, else on the training rows' own labels.
-    const evalRows = spec.evaluationSet ? await readVersionRows(spec.evaluationSet) : rows;
+    const evalRows = spec.evaluationSet ? (await readVersion(spec.evaluationSet)).rows : rows;
     const found = await encoderReport(result.model, evalRows.filter((r) => r.split === 'train'), evalRows, {
       pipeline: { ...(result.tokenizer ? { tokenizer: result.tokenizer } : {}), ...(result.normalization ? { normalization: result.normalization } : {}) },
       seed: config.seed ?? 0,

@@ -19,7 +19,8 @@ describe('trainer liveness', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const liveness = startLiveness({ gatewayUrl: `${url}/`, token: 'ptj_test', intervalSeconds: 0.1 });
     try {
-      await new Promise((r) => setTimeout(r, 300)); // let the worker start
+      // The worker is up once its first beat lands.
+      while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
       // Block this thread for 1.2 s, the way a long synchronous kernel does: this server cannot even accept
       // meanwhile, so the worker's requests queue in the kernel and are answered right after.
       const start = Date.now();
