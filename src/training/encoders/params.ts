@@ -67,6 +67,11 @@ export class ParamStore {
     return out;
   }
 
+  /** The non-trainable state (batch-norm statistics), in registration order. */
+  stateVariables(): tf.Variable[] {
+    return [...this.entries.values()].filter((e) => !e.trainable).map((e) => e.variable);
+  }
+
   /** Copies every parameter (trainable and not) out of the backend. */
   exportWeights(): NamedWeights {
     const out: NamedWeights = {};

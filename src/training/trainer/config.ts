@@ -47,6 +47,11 @@ export interface TrainConfig {
   overfitOneBatch?: boolean;
   /** Continue from the store's latest checkpoint when there is one (default true). */
   resume?: boolean;
+  /**
+   * Data-parallel replicas (worker threads, one tfjs engine each, gradients averaged every step): a number, or
+   * 'auto' = every core on the CPU engines (wasm / cpu). Default 1 (in-process).
+   */
+  workers?: number | 'auto';
 }
 
 export interface ResolvedConfig extends Required<Omit<TrainConfig, 'encoder' | 'steps' | 'warmupSteps' | 'backend' | 'sequenceLength' | 'task'>> {
@@ -84,7 +89,11 @@ export function resolveConfig(config: TrainConfig): ResolvedConfig {
     vocabSize: config.vocabSize ?? 2000,
     overfitOneBatch: config.overfitOneBatch ?? false,
     resume: config.resume ?? true,
+    workers: config.workers ?? 1,
   };
+  if (c.workers !== 'auto' && (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 64)) {
+    throw new Error(`workers must be 'auto' or an integer in 1..64; got ${String(c.workers)}. Use 'auto' for every core.`);
+  }
   const posInt = (name: string, v: number | undefined, hint: string, min = 1) => {
     if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new Error(`${name} must be an integer ≥ ${min}; got ${v}. ${hint}`);
   };
@@ -109,7 +118,7 @@ export function resolveConfig(config: TrainConfig): ResolvedConfig {
 
 /** The settings a checkpoint must share with the run that resumes it. */
 export function fingerprint(c: ResolvedConfig): string {
-  const { resume: _r, backend: _b, evalEvery: _e, checkpointEvery: _c, knnK: _k, knnBankSize: _kb, knnQuerySize: _kq, ...rest } = c;
+  const { resume: _r, backend: _b, workers: _w, evalEvery: _e, checkpointEvery: _c, knnK: _k, knnBankSize: _kb, knnQuerySize: _kq, ...rest } = c;
   return stableJson(rest);
 }
 

@@ -1,5 +1,7 @@
 // The trainer: one entry point used by `pretext train --local` and by the container task. It owns the loop (data
 // order, prefetching, gradient step, checkpoints, evaluation); what is learned is the pretext task's business.
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import { tf } from '../engine/tf';
 import type { ModelSpec } from '../../models/spec';
 import type { Row } from '../../ingest/types';
@@ -19,6 +21,7 @@ import { useBackend } from './backend';
 import { fingerprint, resolveConfig, type ResolvedConfig, type TrainConfig } from './config';
 import type { Checkpoint, CheckpointStore } from './checkpoint';
 import { knnAccuracy } from './knn';
+import type { SharedAllReduce } from '../parallel/allreduce';
 
 export interface StepMetrics {
   /** Steps completed, counting this one. */
@@ -47,6 +50,24 @@ export interface TrainOptions {
   data: readonly Row[] | AsyncIterable<Row>;
   callbacks?: TrainerCallbacks;
   store?: CheckpointStore;
+  /** Internal: set by the data-parallel coordinator in each worker thread (../parallel). */
+  replica?: ReplicaHooks;
+}
+
+/**
+ * What a data-parallel replica needs from its coordinator. Rank 0 reports (callbacks, checkpoints, evaluation);
+ * every rank computes its shard's gradients and averages them through `connect`'s all-reduce.
+ */
+export interface ReplicaHooks {
+  rank: number;
+  replicas: number;
+  /**
+   * Data-dependent setup decided once for all replicas: rank 0 computes it (e.g. trains the tokenizer, whose
+   * training is not guaranteed to be deterministic), the others receive rank 0's value.
+   */
+  agree<T>(compute: () => Promise<T>): Promise<T>;
+  /** Called once the model is built: `length` floats are reduced per step; `fingerprint` must match on all ranks. */
+  connect(length: number, fingerprint: string): Promise<SharedAllReduce>;
 }
 
 export interface TrainResult {
@@ -87,6 +108,15 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   const cb = options.callbacks ?? {};
   const log = (level: 'info' | 'warn', msg: string) => cb.onLog?.(level, msg);
   const backend = await useBackend(c.backend);
+  const replica = options.replica;
+  if (!replica) {
+    const replicas = replicaCount(c.workers, backend, c.batchSize);
+    if (replicas > 1) {
+      const { trainDataParallel } = await import('../parallel/coordinator');
+      return trainDataParallel(config, options, replicas);
+    }
+  }
+  const lead = !replica || replica.rank === 0;
 
   const rows = await collectRows(options.data);
   checkRows(rows, c.shape);
@@ -108,9 +138,10 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   let normalization: SequenceNormalization | undefined;
   let sequenceLength: number | undefined;
   if (c.modality === 'TEXT') {
+    const fresh = async () => (await TextTokenizer.train(trainRows.map((r) => (r.modality === 'TEXT' ? r.text : '')), { vocabSize: c.vocabSize })).toJSON();
     tokenizer = resumed?.tokenizer
       ? TextTokenizer.fromJSON(resumed.tokenizer)
-      : await TextTokenizer.train(trainRows.map((r) => (r.modality === 'TEXT' ? r.text : '')), { vocabSize: c.vocabSize });
+      : TextTokenizer.fromJSON(replica ? await replica.agree(fresh) : await fresh());
   }
   if (c.shape.modality === 'SEQUENCE') {
     const longest = trainRows.reduce((m, r) => Math.max(m, r.modality === 'SEQUENCE' ? r.length : 0), 0);
@@ -154,10 +185,14 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     const variables: Record<string, tf.Variable> = { ...model.trainableVariables(), ...heads.trainableVariables() };
     const byTfName = new Map(Object.entries(variables).map(([name, v]) => [v.name, name]));
     const varList = Object.values(variables);
-    const evaluator = await makeEvaluator(c, rows, trainRows, examplesOf);
+    const evaluator = lead ? await makeEvaluator(c, rows, trainRows, examplesOf) : null;
+    // Data-parallel: every replica averages [gradients…, non-trainable state (batch-norm statistics)…, loss, stop].
+    const state = [...model.params.stateVariables(), ...heads.stateVariables()];
+    const reduceLength = [...varList, ...state].reduce((n, v) => n + v.size, 0) + 2;
+    const allReduce = replica ? await replica.connect(reduceLength, replicaFingerprint(print, spec, model, heads, tokenizer)) : null;
 
     const saveCheckpoint = async (step: number) => {
-      if (!options.store) return;
+      if (!options.store || !lead) return;
       const ckpt: Checkpoint = {
         formatVersion: 1,
         step,
@@ -181,11 +216,17 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       await cb.onEval?.(evaluation);
     };
 
+    // A replica trains on its contiguous shard of every global batch, with its own augmentation stream (rank 0's is
+    // the single-process stream, so one replica reproduces a plain run).
+    const shard = replica ? shardRange(plan.batchSize, replica.rank, replica.replicas) : { start: 0, end: plan.batchSize };
+    const shardWeight = (shard.end - shard.start) / plan.batchSize;
+    const rankRng = (s: number) => (replica && replica.rank > 0 ? createRng(c.seed, 'batch', s, 'rank', replica.rank) : plan.rng(s));
     const loader = new PrefetchLoader((step) => {
       const s = c.overfitOneBatch ? 0 : step;
-      const idx = plan.indices(s);
-      return task.prepare(Array.from(idx, (i) => examples[i]!), plan.rng(s), setup);
+      const idx = plan.indices(s).subarray(shard.start, shard.end);
+      return task.prepare(Array.from(idx, (i) => examples[i]!), rankRng(s), setup);
     }, totalSteps);
+    let stopAgreed = false;
 
     let stopped = false;
     let stepTime = 0;
@@ -193,7 +234,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     let samples = 0;
     let step = startStep;
     for (; step < totalSteps; step++) {
-      if (await cb.shouldStop?.()) {
+      if (allReduce ? stopAgreed : await cb.shouldStop?.()) {
         stopped = true;
         log('info', `Stop requested at step ${step}.`);
         break;
@@ -201,13 +242,26 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       const started = performance.now();
       const batch = await loader.get(step);
       dataWait += (performance.now() - started) / 1000;
-      const dropout = createRng(c.seed, 'dropout', step);
+      const dropout = replica && replica.rank > 0 ? createRng(c.seed, 'dropout', step, 'rank', replica.rank) : createRng(c.seed, 'dropout', step);
       const { value, grads } = tf.variableGrads(() => task.loss(model, heads, batch, { training: true, rng: () => dropout.next() }), varList);
-      const named: Record<string, tf.Tensor> = {};
-      for (const [tfName, g] of Object.entries(grads)) named[byTfName.get(tfName) ?? tfName] = g;
-      const info = optimizer.applyGradients(variables, named);
-      tf.dispose(Object.values(grads));
-      const loss = (await value.data())[0]!;
+      let loss: number;
+      let info: { learningRate: number; gradNorm: number };
+      if (allReduce) {
+        // Rank 0 decides whether to stop after this step (the coordinator's request), for every replica at once.
+        const wantStop = allReduce.rank === 0 && (allReduce.stopRequested() || Boolean(await cb.shouldStop?.()));
+        const reduced = averageAcrossReplicas(allReduce, varList, byTfName, grads, state, (await value.data())[0]!, wantStop, shardWeight);
+        tf.dispose(Object.values(grads));
+        info = optimizer.applyGradients(variables, reduced.grads);
+        tf.dispose(Object.values(reduced.grads));
+        loss = reduced.loss;
+        stopAgreed = reduced.stop;
+      } else {
+        const named: Record<string, tf.Tensor> = {};
+        for (const [tfName, g] of Object.entries(grads)) named[byTfName.get(tfName) ?? tfName] = g;
+        info = optimizer.applyGradients(variables, named);
+        tf.dispose(Object.values(grads));
+        loss = (await value.data())[0]!;
+      }
       value.dispose();
       if (!Number.isFinite(loss)) {
         throw new Error(`Loss became ${loss} at step ${step + 1}; lower learningRate (now ${c.learningRate}) or clipNorm.`);
@@ -230,7 +284,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
       if (c.evalEvery > 0 && done % c.evalEvery === 0 && done < totalSteps) await evaluate(done);
     }
     if (step > startStep || stopped || !resumed) await saveCheckpoint(step);
-    await evaluate(step);
+    if (lead) await evaluate(step);
     if (losses.length === 0) throw new Error('No training step ran (0 steps); raise epochs or steps.');
     return {
       backend,
@@ -260,6 +314,65 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   } finally {
     optimizer.dispose();
   }
+}
+
+/** How many data-parallel replicas to run: 'auto' uses every core on the CPU engines (a native/GPU engine already
+ * parallelizes inside its kernels), but never shards a batch below 32 examples. */
+export function replicaCount(workers: number | 'auto', backend: string, batchSize: number): number {
+  if (workers !== 'auto') return workers;
+  if (backend !== 'wasm' && backend !== 'cpu') return 1;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(cores, Math.floor(batchSize / 32)));
+}
+
+/** Replica `rank`'s contiguous share of a batch of `size` (sizes differ by at most one). */
+export function shardRange(size: number, rank: number, replicas: number): { start: number; end: number } {
+  return { start: Math.floor((rank * size) / replicas), end: Math.floor(((rank + 1) * size) / replicas) };
+}
+
+/**
+ * One all-reduce per step. Packs this replica's gradients (in `varList` order), its non-trainable state and its
+ * loss, each scaled by its batch share, sums every replica's slot in rank order (identical on all ranks), writes
+ * the averaged state back and returns the averaged gradients and loss. Losses that are means over examples make the
+ * averaged gradient the gradient of the whole batch; InfoNCE's negatives and masked losses' per-token means stay
+ * per shard (as in multi-GPU SimCLR without a cross-replica gather).
+ */
+function averageAcrossReplicas(
+  allReduce: SharedAllReduce, varList: tf.Variable[], names: Map<string, string>, grads: tf.NamedTensorMap, state: tf.Variable[],
+  loss: number, wantStop: boolean, weight: number,
+): { grads: Record<string, tf.Tensor>; loss: number; stop: boolean } {
+  const local = new Float32Array(allReduce.length);
+  let o = 0;
+  for (const v of varList) {
+    const g = grads[v.name];
+    if (g) local.set(g.dataSync() as Float32Array, o);
+    o += v.size;
+  }
+  for (const v of state) { local.set(v.dataSync() as Float32Array, o); o += v.size; }
+  local[o] = loss;
+  // Only rank 0 votes; dividing by its weight makes its vote count 1 after the weighted sum.
+  local[o + 1] = wantStop ? 1 / weight : 0;
+  const sum = allReduce.reduce(local, weight);
+  const out: Record<string, tf.Tensor> = {};
+  o = 0;
+  for (const v of varList) {
+    out[names.get(v.name) ?? v.name] = tf.tensor(sum.slice(o, o + v.size), v.shape, 'float32');
+    o += v.size;
+  }
+  for (const v of state) {
+    tf.tidy(() => v.assign(tf.tensor(sum.slice(o, o + v.size), v.shape, 'float32')));
+    o += v.size;
+  }
+  return { grads: out, loss: sum[o]!, stop: sum[o + 1]! > 0.5 };
+}
+
+/** What must be equal on every replica before the first step: config, spec, initial weights and tokenizer. */
+function replicaFingerprint(print: string, spec: ModelSpec, model: PretextModel, heads: ParamStore, tokenizer?: TextTokenizer): string {
+  const h = createHash('sha256').update(print).update(JSON.stringify(spec)).update(tokenizer?.toJSON() ?? '');
+  for (const w of [model.getWeights(), heads.exportWeights()]) {
+    for (const name of Object.keys(w).sort()) h.update(name).update(new Uint8Array(w[name]!.data.buffer, w[name]!.data.byteOffset, w[name]!.data.byteLength));
+  }
+  return h.digest('hex');
 }
 
 async function tokenizeRows(tokenizer: TextTokenizer, rows: readonly Row[], cap: number): Promise<Int32Array[]> {
