@@ -24,9 +24,12 @@ import type { Modality, Row, RowShape, SequenceRow } from '../src/ingest/types';
 import type { EncoderKind } from '../src/models/spec';
 import type { Pretext } from '../src/training/pretext/types';
 import { train, type TrainResult } from '../src/training/trainer';
-import { fineTune, stratifiedSubset, type FineTuneHyperparameters } from '../src/training/finetune';
+import { replicaCount } from '../src/training/trainer/train';
+import { perClassSubset, stratifiedSubset, type FineTuneHyperparameters } from '../src/training/finetune';
 import { accuracy, applyLinear, argmaxRows, fitLinear, labelIndices, labelSet } from '../src/training/eval';
 import { createRng } from '../src/training/rng';
+import { defaultRecipe, FINETUNE_RECIPE } from '../src/models/recipes';
+import { ArmPool } from './lib/arm-pool';
 
 export interface LabelEfficiencyOptions {
   /** Folder with a labeled train/test pair (IDX pairs or train.jsonl + test.jsonl, …). */
@@ -34,55 +37,82 @@ export interface LabelEfficiencyOptions {
   modality: Modality;
   /** Default CONTRASTIVE. */
   pretext?: Pretext;
+  /** Label budgets: fractions of the labeled train rows and/or exact counts per class; one `rows` entry each. */
   fractions?: number[];
+  labelsPerClass?: number[];
+  /** Arm seeds (label subset, head/encoder init, batch order): 0..seeds−1. Default 3. Pretraining runs once (seed 0). */
+  seeds?: number;
+  /**
+   * Score on a seeded held-out slice of the TRAIN split (1/6 of it, at most 10 000 rows) instead of the test split,
+   * for choosing recipes; the test split is then never read.
+   */
+  validation?: boolean;
   /**
    * Seconds of pretraining optimizer steps (sized from a short timing run; one-off setup such as tokenizer training
-   * is not counted but shows in pretrain.seconds). The fine-tuning arms are bounded by their step caps. Default 600.
+   * is not counted but shows in pretrain.seconds). Default 480. `steps` fixes the count instead.
    */
   budgetSeconds?: number;
-  seed?: number;
-  /** Encoder family (default: cnn for IMAGE, mlp for TEXT, sequence for SEQUENCE) and embedding width (default 128 for
-   * IMAGE and SEQUENCE, 64 for TEXT). */
+  steps?: number;
+  /** Encoder family, embedding width and other recipe fields (default: the platform recipe, src/models/recipes.ts). */
   encoder?: EncoderKind;
   dim?: number;
-  /**
-   * IMAGE / SEQUENCE: the encoder ends in a dense layer over its flattened output map instead of mean pooling, so the
-   * embedding keeps position information (TaskOptions.spatialEmbedding; default true). Every arm uses the same encoder.
-   */
+  /** IMAGE / SEQUENCE: false ends the encoder in mean pooling instead of a dense layer over its output map. */
   spatialEmbedding?: boolean;
-  /** Pretraining batch size (default 256) and peak learning rate (default 2e-3). */
   pretrainBatchSize?: number;
   pretrainLearningRate?: number;
-  /** Score on a seeded sample of this many test rows (default: all). */
+  temperature?: number;
+  /** Score on a seeded sample of this many held-out rows (default: all). */
   testLimit?: number;
-  /** Fine-tuning hyperparameters of the FULL arms (sslFinetune / scratch). */
+  /** Fine-tuning hyperparameters of the FULL arms (sslFinetune / scratch); the defaults are FINETUNE_RECIPE. */
   finetune?: FineTuneHyperparameters;
-  /** Peak learning rate of sslFinetune (default 5e-4) and of scratch (default 1e-3). */
   finetuneLearningRate?: number;
   scratchLearningRate?: number;
-  /** TEXT: tokens per example and tokenizer vocabulary (defaults 128 and 4000). */
+  /** TEXT: tokens per example and tokenizer vocabulary. */
   maxLength?: number;
   vocabSize?: number;
+  /** Pretraining replicas (default 'auto': every core) and fine-tuning arm threads (default: every core). */
+  workers?: number | 'auto';
+  armThreads?: number;
   log?: (message: string) => void;
 }
 
+type ArmName = 'sslProbe' | 'sslFinetune' | 'scratch' | 'raw';
+const ARMS: readonly ArmName[] = ['sslProbe', 'sslFinetune', 'scratch', 'raw'];
+
 export interface LabelEfficiencyRow {
-  fraction: number;
-  /** Labeled training rows in this fraction's subset. */
+  /** Set for a fraction budget … */
+  fraction?: number;
+  /** … or for a per-class budget. */
+  labelsPerClass?: number;
+  /** Labeled training rows in this budget's subset (mean over seeds; equal for every arm of a seed). */
   labels: number;
+  /** Held-out accuracy, mean over seeds, per arm; `<arm>Std` the sample standard deviation, `perSeed` the values. */
   sslProbe: number;
   sslFinetune: number;
   scratch: number;
   raw: number;
+  sslProbeStd: number;
+  sslFinetuneStd: number;
+  scratchStd: number;
+  rawStd: number;
+  /** max(sslProbe, sslFinetune) − scratch, in accuracy points (×100). */
+  sslMinusScratchPoints: number;
+  perSeed: Record<ArmName, number[]>;
 }
 
 export interface LabelEfficiencyResult {
   modality: Modality;
   pretext: Pretext;
+  /** 'test' (the dataset's test split) or 'validation' (a held-out slice of train; test untouched). */
+  scoredOn: 'test' | 'validation';
   rows: LabelEfficiencyRow[];
+  seeds: number[];
   /** Whole run, wall clock. */
   seconds: number;
-  pretrain: { seconds: number; steps: number; batchSize: number; rows: number; initialLoss: number; finalLoss: number };
+  pretrain: {
+    seconds: number; steps: number; batchSize: number; rows: number; initialLoss: number; finalLoss: number; replicas: number;
+    samplesPerSecond: number; learningRate: number; recipe: Record<string, unknown>;
+  };
   encoder: string;
   dim: number;
   spatialEmbedding: boolean;
@@ -90,68 +120,78 @@ export interface LabelEfficiencyResult {
   testRows: number;
   finetune: FineTuneHyperparameters & { sslLearningRate: number; scratchLearningRate: number };
   backend: string;
+  /**
+   * Learning curves: the pretraining loss ([step, loss] every 10 steps) and, per budget and arm, the FULL arms'
+   * training loss of seed 0 ([step, loss] every 10 steps).
+   */
+  curves: { pretrain: Array<[number, number]>; arms: Record<string, Array<[number, number]>> };
 }
-
-const DEFAULT_ENCODER: Record<Modality, EncoderKind> = { IMAGE: 'cnn', TEXT: 'mlp', SEQUENCE: 'sequence' };
-const DEFAULT_DIM: Record<Modality, number> = { IMAGE: 128, TEXT: 64, SEQUENCE: 128 };
 
 export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiencyResult> {
   const started = performance.now();
   const log = opts.log ?? (() => {});
   const pretext = opts.pretext ?? 'CONTRASTIVE';
-  const fractions = opts.fractions ?? [0.01, 0.1, 1];
-  const budget = opts.budgetSeconds ?? 600;
-  const seed = opts.seed ?? 0;
-  const dim = opts.dim ?? DEFAULT_DIM[opts.modality];
-  const spatialEmbedding = opts.modality !== 'TEXT' && (opts.spatialEmbedding ?? true);
-  const encoder = opts.encoder ?? DEFAULT_ENCODER[opts.modality];
-  const batchSize = opts.pretrainBatchSize ?? 256;
+  const recipe = defaultRecipe(opts.modality, pretext);
+  const labelsPerClass = opts.labelsPerClass ?? [];
+  const fractions = opts.fractions ?? (labelsPerClass.length ? [] : [0.01, 0.1]);
+  const seeds = Array.from({ length: opts.seeds ?? 3 }, (_, i) => i);
+  const budget = opts.budgetSeconds ?? 480;
+  const dim = opts.dim ?? recipe.dim;
+  const spatialEmbedding = opts.modality !== 'TEXT' && (opts.spatialEmbedding ?? recipe.task.spatialEmbedding ?? false);
+  const encoder = opts.encoder ?? recipe.encoder;
+  const batchSize = opts.pretrainBatchSize ?? recipe.batchSize;
+  const learningRate = opts.pretrainLearningRate ?? recipe.learningRate;
   if (!(budget > 0)) throw new Error(`budgetSeconds must be > 0; got ${budget}.`);
   for (const f of fractions) if (!(f > 0 && f <= 1)) throw new Error(`Every fraction must be in (0, 1]; got ${f}.`);
+  for (const n of labelsPerClass) if (!(Number.isInteger(n) && n >= 1)) throw new Error(`Every labels-per-class count must be a positive integer; got ${n}.`);
+  if (seeds.length < 1) throw new Error('seeds must be ≥ 1.');
 
   const { rows: all, shape } = await loadRows(opts.data, opts.modality);
-  const trainRows = all.filter((r) => r.split !== 'test');
-  let testRows = all.filter((r) => r.split === 'test' && r.label !== null);
-  if (testRows.length === 0) throw new Error(`${opts.data} has no labeled test split; the benchmark needs a train/test pair.`);
-  if (opts.testLimit && opts.testLimit < testRows.length) {
-    const order = createRng(seed, 'bench-test').permutation(testRows.length);
-    testRows = Array.from(order.subarray(0, opts.testLimit), (i) => testRows[i]!).sort((a, b) => a.index - b.index);
-  }
+  const { trainRows, heldRows } = splitRows(all, Boolean(opts.validation), opts.testLimit);
   // Every train-side row counts as train for the arms (a loader may carve a validation split out of train files).
   const labeledTrain: Row[] = trainRows.filter((r) => r.label !== null).map((r) => ({ ...r, split: 'train' }));
-  log(`${trainRows.length} train rows (${labeledTrain.length} labeled), ${testRows.length} test rows.`);
+  // fineTune scores on rows marked 'test': the held-out rows are relabelled so, whatever split they came from.
+  const testRows: Row[] = heldRows.map((r) => ({ ...r, split: 'test' }));
+  log(`${trainRows.length} train rows (${labeledTrain.length} labeled), ${testRows.length} ${opts.validation ? 'validation (held out of train)' : 'test'} rows.`);
 
   // 1. Pretraining on every training row, labels hidden. The step count is sized from a short timing run so the
   // cosine schedule ends inside the budget; shouldStop is the safety net.
   const unlabeled: Row[] = trainRows.map((r) => ({ ...r, label: null, split: 'train' }));
   const baseConfig = {
-    pretext, modality: opts.modality, shape, encoder, dim, batchSize, learningRate: opts.pretrainLearningRate ?? 2e-3,
-    seed, backend: 'wasm' as const, maxLength: opts.maxLength ?? 128, vocabSize: opts.vocabSize ?? 4000, layers: 1,
-    task: { spatialEmbedding },
+    pretext, modality: opts.modality, shape, encoder, dim, batchSize, learningRate,
+    seed: 0, backend: 'wasm' as const, workers: opts.workers ?? recipe.workers,
+    maxLength: opts.maxLength ?? recipe.maxLength ?? 128, vocabSize: opts.vocabSize ?? recipe.vocabSize ?? 4000, layers: recipe.layers ?? 1,
+    task: { ...recipe.task, spatialEmbedding, ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}) },
   };
   const preStart = performance.now();
-  // The first steps pay one-off kernel compilation and allocation: size the run from the median of the later ones.
-  const stepTimes: number[] = [];
-  const probe = await train({ ...baseConfig, steps: 6, warmupSteps: 0 }, {
-    data: unlabeled,
-    callbacks: { onStep: (m) => { stepTimes.push(batchSize / m.samplesPerSecond); } },
-  });
-  const later = stepTimes.slice(2).sort((a, b) => a - b);
-  const perStep = later[Math.floor(later.length / 2)] ?? probe.stepSeconds / probe.stepsThisRun;
-  const setupSeconds = (performance.now() - preStart) / 1000 - probe.stepSeconds;
-  probe.model.dispose();
-  probe.heads.dispose();
-  // The budget buys optimizer steps; one-off setup (tokenizer training, decoding examples) is reported, not counted.
-  const steps = Math.max(10, Math.floor(budget / perStep));
-  log(`Pretraining: ${perStep.toFixed(2)} s/step, setup ${setupSeconds.toFixed(1)} s → ${steps} steps of ${batchSize}.`);
+  let steps = opts.steps;
+  let setupSeconds = 0;
+  if (steps === undefined) {
+    // The first steps pay one-off kernel compilation and allocation: size the run from the median of the later ones.
+    const stepTimes: number[] = [];
+    const probe = await train({ ...baseConfig, steps: 8, warmupSteps: 0 }, {
+      data: unlabeled,
+      callbacks: { onStep: (m) => { stepTimes.push(batchSize / m.samplesPerSecond); } },
+    });
+    const later = stepTimes.slice(3).sort((a, b) => a - b);
+    const perStep = later[Math.floor(later.length / 2)] ?? probe.stepSeconds / probe.stepsThisRun;
+    setupSeconds = (performance.now() - preStart) / 1000 - probe.stepSeconds;
+    probe.model.dispose();
+    probe.heads.dispose();
+    steps = Math.max(10, Math.floor(budget / perStep));
+    log(`Pretraining: ${perStep.toFixed(2)} s/step, setup ${setupSeconds.toFixed(1)} s → ${steps} steps of ${batchSize}.`);
+  }
   let deadline = Infinity;
+  const pretrainCurve: Array<[number, number]> = [];
+  const mainStart = performance.now();
   const ssl: TrainResult = await train({ ...baseConfig, steps }, {
     data: unlabeled,
     callbacks: {
-      // Safety net for a machine that got busier than at calibration: stop at 1.2 × budget of stepping.
-      shouldStop: () => performance.now() > deadline,
+      // Safety net for a machine that got busier than at calibration: stop at 1.25 × budget of stepping.
+      shouldStop: () => opts.steps === undefined && performance.now() > deadline,
       onStep: (m) => {
-        if (m.step === 1) deadline = performance.now() + 1.2 * budget * 1000;
+        if (m.step === 1) deadline = performance.now() + 1.25 * budget * 1000;
+        if (m.step % 10 === 0 || m.step === m.totalSteps) pretrainCurve.push([m.step, Number(m.loss.toFixed(5))]);
         if (m.step % 50 === 0) log(`  step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(4)}`);
       },
     },
@@ -159,41 +199,80 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const pretrainSeconds = (performance.now() - preStart) / 1000;
   const sslWeights = ssl.model.getWeights();
   const spec = ssl.spec;
-  const pipeline = { tokenizer: ssl.tokenizer, normalization: ssl.normalization };
+  const replicas = replicaCount(baseConfig.workers, ssl.backend, batchSize);
   ssl.model.dispose();
   ssl.heads.dispose();
-  log(`Pretrained ${ssl.steps} steps in ${pretrainSeconds.toFixed(0)} s; loss ${ssl.initialLoss.toFixed(3)} → ${ssl.finalLoss.toFixed(3)}.`);
+  log(`Pretrained ${ssl.steps} steps in ${((performance.now() - mainStart) / 1000).toFixed(0)} s on ${replicas} replica(s); loss ${ssl.initialLoss.toFixed(3)} → ${ssl.finalLoss.toFixed(3)}.`);
 
-  // 2. The arms. fineTune draws its subset from the train-split labeled rows in this order with this seed, exactly
-  // as stratifiedSubset below does for the raw arm.
+  // 2. The arms, on every core: fineTune draws each subset from the train-split labeled rows in this order with the
+  // job's seed, exactly as the raw arm's subset below.
   const labels = labelSet(labeledTrain.map((r) => r.label), testRows.map((r) => r.label));
-  const armRows: Row[] = [...labeledTrain, ...testRows];
-  const sslRate = opts.finetuneLearningRate ?? 5e-4;
-  const scratchRate = opts.scratchLearningRate ?? 1e-3;
-  const ft: FineTuneHyperparameters = { batchSize: 64, epochs: 30, maxSteps: 400, minSteps: 100, ...opts.finetune };
-  const raw = rawFeatures(opts.modality, pipeline.normalization, labeledTrain, testRows);
+  const sslRate = opts.finetuneLearningRate ?? FINETUNE_RECIPE.learningRate;
+  const scratchRate = opts.scratchLearningRate ?? FINETUNE_RECIPE.scratchLearningRate;
+  const ft: FineTuneHyperparameters = {
+    batchSize: FINETUNE_RECIPE.batchSize, epochs: FINETUNE_RECIPE.epochs, maxSteps: FINETUNE_RECIPE.maxSteps, minSteps: FINETUNE_RECIPE.minSteps, ...opts.finetune,
+  };
+  const raw = rawFeatures(opts.modality, ssl.normalization, labeledTrain, testRows);
   const yTest = labelIndices(testRows.map((r) => r.label!), labels);
+  const pool = new ArmPool({
+    rows: [...labeledTrain, ...testRows], labels, spec, sslWeights, tokenizer: ssl.tokenizer?.toJSON(), normalization: ssl.normalization,
+  }, opts.armThreads);
+  const budgets: Array<{ fraction?: number; labelsPerClass?: number }> = [
+    ...labelsPerClass.map((n) => ({ labelsPerClass: n })), ...fractions.map((f) => ({ fraction: f })),
+  ];
+  const armCurves: Record<string, Array<[number, number]>> = {};
+  let nextId = 0;
   const out: LabelEfficiencyRow[] = [];
-  for (const fraction of fractions) {
-    const common = { rows: armRows, task: 'CLASSIFICATION' as const, labelFraction: fraction, seed, pipeline, labels, backend: 'wasm' as const };
-    const acc = (r: Awaited<ReturnType<typeof fineTune>>) => (r.evaluation?.task === 'CLASSIFICATION' ? r.evaluation.accuracy : NaN);
-    const t0 = performance.now();
-    const sslProbe = await fineTune({ ...common, base: { spec, weights: sslWeights }, mode: 'LINEAR_PROBE' });
-    const sslFull = await fineTune({ ...common, base: { spec, weights: sslWeights }, mode: 'FULL', hyperparameters: { ...ft, learningRate: sslRate } });
-    const scratch = await fineTune({ ...common, base: null, spec, mode: 'FULL', hyperparameters: { ...ft, learningRate: scratchRate } });
-    const subset = stratifiedSubset(labeledTrain.map((r) => r.label), fraction, seed);
-    if (subset.length !== sslProbe.trainSize) throw new Error('Internal: the raw arm drew a different label subset than fineTune.');
-    const rawAcc = raw.score(subset, labelIndices(Array.from(subset, (i) => labeledTrain[i]!.label!), labels), labels.length, yTest);
-    const row = { fraction, labels: subset.length, sslProbe: acc(sslProbe), sslFinetune: acc(sslFull), scratch: acc(scratch), raw: rawAcc };
-    log(`fraction ${fraction}: ${JSON.stringify(row)} (${((performance.now() - t0) / 1000).toFixed(0)} s; steps ssl ${sslFull.steps}, scratch ${scratch.steps})`);
-    out.push(row);
+  try {
+    const pending = budgets.map(async (b) => {
+      const key = b.labelsPerClass !== undefined ? `${b.labelsPerClass}/class` : `${b.fraction}`;
+      const subsetOf = (seed: number) => (b.labelsPerClass !== undefined
+        ? perClassSubset(labeledTrain.map((r) => r.label), b.labelsPerClass, seed)
+        : stratifiedSubset(labeledTrain.map((r) => r.label), b.fraction!, seed));
+      const perSeed = await Promise.all(seeds.map(async (seed) => {
+        const job = (arm: 'sslProbe' | 'sslFinetune' | 'scratch') => pool.run({
+          id: nextId++, arm, seed,
+          ...(b.labelsPerClass !== undefined ? { labelsPerClass: b.labelsPerClass } : { labelFraction: b.fraction }),
+          ...(arm === 'sslProbe' ? {} : { hyperparameters: { ...ft, learningRate: arm === 'scratch' ? scratchRate : sslRate } }),
+        });
+        const [probe, full, scratch] = await Promise.all([job('sslProbe'), job('sslFinetune'), job('scratch')]);
+        const subset = subsetOf(seed);
+        if (subset.length !== probe.trainSize) throw new Error('Internal: the raw arm drew a different label subset than fineTune.');
+        const rawAcc = raw.score(subset, labelIndices(Array.from(subset, (i) => labeledTrain[i]!.label!), labels), labels.length, yTest);
+        if (seed === 0) {
+          armCurves[`${key}/sslFinetune`] = full.curve ?? [];
+          armCurves[`${key}/scratch`] = full === scratch ? [] : scratch.curve ?? [];
+        }
+        log(`budget ${key} seed ${seed}: probe ${fmt(probe.accuracy!)} finetune ${fmt(full.accuracy!)} (${full.steps} steps) scratch ${fmt(scratch.accuracy!)} (${scratch.steps} steps) raw ${fmt(rawAcc)}; ${subset.length} labels`);
+        return { labels: subset.length, sslProbe: probe.accuracy!, sslFinetune: full.accuracy!, scratch: scratch.accuracy!, raw: rawAcc };
+      }));
+      const perArm = Object.fromEntries(ARMS.map((a) => [a, perSeed.map((p) => p[a])])) as Record<ArmName, number[]>;
+      const m = (a: ArmName) => mean(perArm[a]);
+      const row: LabelEfficiencyRow = {
+        ...b,
+        labels: mean(perSeed.map((p) => p.labels)),
+        sslProbe: m('sslProbe'), sslFinetune: m('sslFinetune'), scratch: m('scratch'), raw: m('raw'),
+        sslProbeStd: std(perArm.sslProbe), sslFinetuneStd: std(perArm.sslFinetune), scratchStd: std(perArm.scratch), rawStd: std(perArm.raw),
+        sslMinusScratchPoints: Number((100 * (Math.max(m('sslProbe'), m('sslFinetune')) - m('scratch'))).toFixed(2)),
+        perSeed: perArm,
+      };
+      return row;
+    });
+    out.push(...(await Promise.all(pending)));
+  } finally {
+    await pool.close();
   }
   return {
     modality: opts.modality,
     pretext,
+    scoredOn: opts.validation ? 'validation' : 'test',
     rows: out,
+    seeds,
     seconds: (performance.now() - started) / 1000,
-    pretrain: { seconds: pretrainSeconds, steps: ssl.steps, batchSize, rows: unlabeled.length, initialLoss: ssl.initialLoss, finalLoss: ssl.finalLoss },
+    pretrain: {
+      seconds: pretrainSeconds, steps: ssl.steps, batchSize, rows: unlabeled.length, initialLoss: ssl.initialLoss, finalLoss: ssl.finalLoss,
+      replicas, samplesPerSecond: ssl.samplesPerSecond, learningRate, recipe: { ...baseConfig, shape: undefined },
+    },
     encoder,
     dim,
     spatialEmbedding,
@@ -201,7 +280,41 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
     testRows: testRows.length,
     finetune: { ...ft, sslLearningRate: sslRate, scratchLearningRate: scratchRate },
     backend: ssl.backend,
+    curves: { pretrain: pretrainCurve, arms: armCurves },
   };
+}
+
+const fmt = (x: number) => (100 * x).toFixed(1);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+function std(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+/**
+ * Train and held-out rows. With `validation`, a seeded 1/6 of the train split (at most 10 000 rows) is held out and
+ * the test split is dropped unread; otherwise the held-out rows are the labeled test split.
+ */
+function splitRows(all: Row[], validation: boolean, limit?: number): { trainRows: Row[]; heldRows: Row[] } {
+  const train = all.filter((r) => r.split !== 'test');
+  let held: Row[];
+  let trainRows = train;
+  if (validation) {
+    const order = createRng(0, 'bench-validation').permutation(train.length);
+    const n = Math.min(10_000, Math.floor(train.length / 6));
+    const heldIdx = new Set(Array.from(order.subarray(0, n)));
+    held = train.filter((r, i) => heldIdx.has(i) && r.label !== null);
+    trainRows = train.filter((_, i) => !heldIdx.has(i));
+  } else {
+    held = all.filter((r) => r.split === 'test' && r.label !== null);
+  }
+  if (held.length === 0) throw new Error('The data has no labeled held-out rows; the benchmark needs a labeled train/test pair.');
+  if (limit && limit < held.length) {
+    const order = createRng(0, 'bench-test').permutation(held.length);
+    held = Array.from(order.subarray(0, limit), (i) => held[i]!).sort((a, b) => a.index - b.index);
+  }
+  return { trainRows, heldRows: held };
 }
 
 /** Rows of a benchmark folder; SEQUENCE over an IDX image folder reads images row-sequentially (T = H, F = W·C). */
@@ -330,8 +443,15 @@ if (require.main === module) {
       modality: (argValue(args, '--modality') ?? 'IMAGE') as Modality,
       pretext: argValue(args, '--pretext') as Pretext | undefined,
       fractions: argValue(args, '--fractions')?.split(',').map(Number),
+      labelsPerClass: argValue(args, '--labels-per-class')?.split(',').map(Number),
+      seeds: num('--seeds'),
+      validation: args.includes('--validation'),
       budgetSeconds: num('--budget-seconds'),
-      seed: num('--seed'),
+      steps: num('--steps'),
+      temperature: num('--temperature'),
+      pretrainLearningRate: num('--learning-rate'),
+      finetuneLearningRate: num('--finetune-learning-rate'),
+      scratchLearningRate: num('--scratch-learning-rate'),
       encoder: argValue(args, '--encoder') as EncoderKind | undefined,
       dim: num('--dim'),
       spatialEmbedding: args.includes('--pooled-embedding') ? false : undefined,
@@ -340,6 +460,7 @@ if (require.main === module) {
       testLimit: num('--test-limit'),
       pretrainBatchSize: num('--batch-size'),
       maxLength: num('--max-length'),
+      workers: argValue(args, '--workers') === undefined ? undefined : argValue(args, '--workers') === 'auto' ? 'auto' : Number(argValue(args, '--workers')),
       log: (m) => console.error(`[label-efficiency] ${m}`),
     });
     console.log(JSON.stringify(result, null, 2));

@@ -16,10 +16,17 @@ export function register(program: Command): void {
     .option('--modality <modality>', 'label-efficiency: IMAGE, TEXT or SEQUENCE')
     .option('--pretext <pretext>', 'label-efficiency: pretext task (default CONTRASTIVE)')
     .option('--fractions <list>', 'label-efficiency: label fractions, e.g. 0.01,0.1,1')
+    .option('--labels-per-class <list>', 'label-efficiency: labeled rows per class, e.g. 10 (combines with --fractions)')
+    .option('--seeds <n>', 'label-efficiency: seeds per arm (default 3)')
+    .option('--validation', 'label-efficiency: score on a held-out slice of the train split (for choosing recipes), never the test split')
+    .option('--steps <n>', 'label-efficiency: pretraining steps (instead of --budget-seconds)')
     .option('--budget-seconds <n>', 'label-efficiency: pretraining time budget')
     .option('--dim <n>', 'label-efficiency: embedding width')
     .option('--json', 'machine-readable output (the benchmark JSON object)')
-    .action(async (name: string, o: { quick?: boolean; json?: boolean; data?: string; modality?: string; pretext?: string; fractions?: string; budgetSeconds?: string; dim?: string }) => {
+    .action(async (name: string, o: {
+      quick?: boolean; json?: boolean; data?: string; modality?: string; pretext?: string; fractions?: string; budgetSeconds?: string; dim?: string;
+      labelsPerClass?: string; seeds?: string; validation?: boolean; steps?: string;
+    }) => {
       if (!(BENCHMARKS as readonly string[]).includes(name)) throw new CliError(`Unsupported benchmark: "${name}". Should be one of: ${BENCHMARKS.join(', ')}.`);
       // bench/ sits beside src/ both in the source tree and in dist/.
       const mod = require(path.join(__dirname, '..', '..', '..', 'bench', name)) as { run(opts: Record<string, unknown>): Promise<unknown> };
@@ -32,6 +39,10 @@ export function register(program: Command): void {
           modality: o.modality.toUpperCase(),
           ...(o.pretext ? { pretext: o.pretext.toUpperCase() } : {}),
           ...(o.fractions ? { fractions: o.fractions.split(',').map(Number) } : {}),
+          ...(o.labelsPerClass ? { labelsPerClass: o.labelsPerClass.split(',').map(Number) } : {}),
+          ...(o.seeds ? { seeds: Number(o.seeds) } : {}),
+          ...(o.validation ? { validation: true } : {}),
+          ...(o.steps ? { steps: Number(o.steps) } : {}),
           ...(o.budgetSeconds ? { budgetSeconds: Number(o.budgetSeconds) } : {}),
           ...(o.dim ? { dim: Number(o.dim) } : {}),
           log: (m: string) => process.stderr.write(`${m}\n`),

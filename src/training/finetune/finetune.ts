@@ -23,7 +23,7 @@ import { accuracy, argmaxRows, confusionMatrix, macroF1, regressionMetrics } fro
 import { fitLinear, type LinearFitOptions } from '../eval/logistic';
 import { labelIndices, labelSet, numericTargets } from '../eval/evaluate';
 import { type InputPipeline, type PreparedInputs, batchInputs, prepareInputs, runModel } from './inputs';
-import { randomSubset, stratifiedSubset } from './subset';
+import { perClassSubset, randomSubset, stratifiedSubset } from './subset';
 import { augmentedBatch } from './augment';
 import { resolveHyperparameters, type FineTuneHyperparameters, type Resolved } from './hyperparameters';
 
@@ -44,6 +44,8 @@ export interface FineTuneOptions {
   mode: FineTuneMode;
   /** Share of the labeled train rows used, stratified by class and seeded (default 1). */
   labelFraction?: number;
+  /** Classification: exactly this many labeled rows per class instead of a fraction (same seeded per-class order). */
+  labelsPerClass?: number;
   hyperparameters?: FineTuneHyperparameters;
   seed?: number | string;
   /** Preprocessing fixed by pretraining (tokenizer for text, normalization for sequences). */
@@ -98,7 +100,10 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   if (labels && labels.length < 2) throw new Error(`Classification needs at least 2 classes; the labeled rows have ${labels.length}.`);
 
   const pick = classify ? stratifiedSubset : randomSubset;
-  let subset = Array.from(pick(labeledTrain.map((r) => r.label), opts.labelFraction ?? 1, seed), (i) => labeledTrain[i]!);
+  if (opts.labelsPerClass !== undefined && !classify) throw new Error('labelsPerClass needs CLASSIFICATION; use labelFraction for regression.');
+  const trainLabels = labeledTrain.map((r) => r.label);
+  const first = opts.labelsPerClass !== undefined ? perClassSubset(trainLabels, opts.labelsPerClass, seed) : pick(trainLabels, opts.labelFraction ?? 1, seed);
+  let subset = Array.from(first, (i) => labeledTrain[i]!);
   const drawn = subset;
   let validation: Row[] = [];
   if (hp.validationFraction > 0) {

@@ -6,6 +6,19 @@ import { createRng } from '../rng';
 /** Sorted indices into `labels` (null labels are never picked). */
 export function stratifiedSubset(labels: readonly (string | null)[], fraction: number, seed: number | string): Int32Array {
   checkFraction(fraction);
+  return perClass(labels, seed, (count) => Math.max(1, Math.round(fraction * count)));
+}
+
+/**
+ * `n` labeled rows of every class (all of a class that has fewer), from the same per-class shuffles as
+ * stratifiedSubset, so "10 per class" and "1 %" draw nested prefixes of one order.
+ */
+export function perClassSubset(labels: readonly (string | null)[], n: number, seed: number | string): Int32Array {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`labelsPerClass must be a positive integer; got ${n}. E.g. 10.`);
+  return perClass(labels, seed, () => n);
+}
+
+function perClass(labels: readonly (string | null)[], seed: number | string, count: (members: number) => number): Int32Array {
   const byClass = new Map<string, number[]>();
   labels.forEach((l, i) => {
     if (l === null) return;
@@ -17,7 +30,7 @@ export function stratifiedSubset(labels: readonly (string | null)[], fraction: n
   for (const cls of [...byClass.keys()].sort()) {
     const members = byClass.get(cls)!;
     const order = createRng(seed, 'label-subset', cls).permutation(members.length);
-    const take = Math.min(members.length, Math.max(1, Math.round(fraction * members.length)));
+    const take = Math.min(members.length, count(members.length));
     for (let i = 0; i < take; i++) picked.push(members[order[i]!]!);
   }
   return Int32Array.from(picked.sort((a, b) => a - b));

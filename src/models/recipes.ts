@@ -1,0 +1,74 @@
+// Platform default recipes: what a pretraining run trains when the caller names only the modality (by its dataset)
+// and the pretext task. Pure data, shared by the gateway (createExperiment fills unspecified fields from here), the
+// trainer and the label-efficiency benchmark, so the benchmark measures exactly what a default run trains.
+//
+// Choices are made on validation slices of the training split (bench/label-efficiency.ts --validation), never on a
+// test split; the README's label-efficiency section has the measurements behind each one.
+import type { EncoderKind } from './spec';
+
+export type RecipeModality = 'IMAGE' | 'TEXT' | 'SEQUENCE';
+export type RecipePretext = 'MASKED' | 'CONTRASTIVE' | 'NEXT_STEP';
+
+export interface PretrainRecipe {
+  encoder: EncoderKind;
+  dim: number;
+  layers?: number;
+  /** Task options (see training/pretext/types TaskOptions). */
+  task: { temperature?: number; projectionDim?: number; spatialEmbedding?: boolean; maskRatio?: number; variant?: 'mse' | 'cpc'; patchSize?: number };
+  batchSize: number;
+  learningRate: number;
+  /** Optimizer steps of a default run. */
+  steps: number;
+  maxLength?: number;
+  vocabSize?: number;
+  /** Every core on CPU engines (data-parallel replicas); a GPU engine uses one. */
+  workers: 'auto';
+}
+
+/** How the fine-tuning arms of the benchmark (and a default createFineTune FULL run) train. */
+export interface FineTuneRecipe {
+  batchSize: number;
+  epochs: number;
+  maxSteps: number;
+  minSteps: number;
+  /** Peak rate from a pretrained base, and from scratch. */
+  learningRate: number;
+  scratchLearningRate: number;
+}
+
+const CONTRASTIVE: Record<RecipeModality, PretrainRecipe> = {
+  IMAGE: {
+    encoder: 'cnn', dim: 128, task: { spatialEmbedding: true, temperature: 0.5, projectionDim: 64 },
+    batchSize: 256, learningRate: 2e-3, steps: 1000, workers: 'auto',
+  },
+  TEXT: {
+    encoder: 'mlp', dim: 64, task: { temperature: 0.5, projectionDim: 64 },
+    batchSize: 256, learningRate: 2e-3, steps: 1000, maxLength: 128, vocabSize: 4000, workers: 'auto',
+  },
+  SEQUENCE: {
+    encoder: 'sequence', dim: 128, task: { spatialEmbedding: true, temperature: 0.5, projectionDim: 64 },
+    batchSize: 256, learningRate: 2e-3, steps: 1000, workers: 'auto',
+  },
+};
+
+const OTHER: Record<Exclude<RecipePretext, 'CONTRASTIVE'>, Record<RecipeModality, PretrainRecipe>> = {
+  MASKED: {
+    IMAGE: { encoder: 'cnn', dim: 64, task: {}, batchSize: 128, learningRate: 1e-3, steps: 1000, workers: 'auto' },
+    TEXT: { encoder: 'transformer', dim: 64, layers: 2, task: {}, batchSize: 64, learningRate: 1e-3, steps: 1000, maxLength: 128, vocabSize: 4000, workers: 'auto' },
+    SEQUENCE: { encoder: 'sequence', dim: 64, task: {}, batchSize: 128, learningRate: 1e-3, steps: 1000, workers: 'auto' },
+  },
+  NEXT_STEP: {
+    IMAGE: { encoder: 'sequence', dim: 64, task: {}, batchSize: 128, learningRate: 1e-3, steps: 1000, workers: 'auto' },
+    TEXT: { encoder: 'transformer', dim: 64, layers: 2, task: {}, batchSize: 64, learningRate: 1e-3, steps: 1000, maxLength: 128, vocabSize: 4000, workers: 'auto' },
+    SEQUENCE: { encoder: 'sequence', dim: 64, task: {}, batchSize: 128, learningRate: 1e-3, steps: 1000, workers: 'auto' },
+  },
+};
+
+export function defaultRecipe(modality: RecipeModality, pretext: RecipePretext): PretrainRecipe {
+  const r = pretext === 'CONTRASTIVE' ? CONTRASTIVE[modality] : OTHER[pretext][modality];
+  return { ...r, task: { ...r.task } };
+}
+
+export const FINETUNE_RECIPE: FineTuneRecipe = {
+  batchSize: 64, epochs: 30, maxSteps: 400, minSteps: 100, learningRate: 5e-4, scratchLearningRate: 1e-3,
+};
