@@ -54,6 +54,8 @@ export async function trainLocally(o: LocalTrainOptions): Promise<void> {
       ...(o.layers ? { layers: o.layers } : {}),
       ...(o.learningRate ? { learningRate: o.learningRate } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      // Every core: data-parallel replicas on the CPU engines.
+      workers: 'auto',
       outDir,
       callbacks: o.json
         ? {}

@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'with --local: output folder (model + checkpoints; an existing one is resumed)')
     .option('--limit <n>', 'with --local: use at most N training rows', int('limit'))
     .requiredOption('--pretext <pretext>', 'MASKED, CONTRASTIVE or NEXT_STEP')
-    .option('--encoder <kind>', 'encoder family: mlp, cnn, transformer or sequence (the error lists what fits)')
+    .option('--encoder <kind>', 'encoder family: mlp, cnn, transformer or sequence (default: the platform recipe for the data\'s modality)')
     .option('--name <name>', 'experiment (and model) name')
     .option('--dim <n>', 'embedding width', int('dim'))
     .option('--layers <n>', 'encoder depth', int('layers'))
@@ -59,14 +59,15 @@ export function register(program: Command): void {
     .action(async (o: TrainOpts) => {
       if (o.local) return trainLocally(o);
       if (!o.datasetVersion) throw new CliError('--dataset-version is required (or use --local --data <path>)');
-      if (!o.encoder) throw new CliError('--encoder is required: mlp, cnn, transformer or sequence');
+      if (!o.encoder && (o.dim !== undefined || o.layers !== undefined)) throw new CliError('--dim and --layers need --encoder (mlp, cnn, transformer or sequence); leave all three out for the platform recipe');
       const pick = <T extends object>(v: T) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
       const input = {
         ...(o.name ? { name: o.name } : {}),
         datasetVersionId: o.datasetVersion,
         ...(o.evaluationDatasetVersion ? { evaluationDatasetVersionId: o.evaluationDatasetVersion } : {}),
         pretext: o.pretext.toUpperCase(),
-        encoder: pick({ kind: o.encoder, dim: o.dim, layers: o.layers }),
+        // No --encoder: the platform's recipe for this modality × pretext.
+        ...(o.encoder ? { encoder: pick({ kind: o.encoder, dim: o.dim, layers: o.layers }) } : {}),
         hyperparameters: pick({ batchSize: o.batchSize, steps: o.steps, epochs: o.epochs, learningRate: o.learningRate, checkpointEvery: o.checkpointEvery, seed: o.seed }),
         resources: pick({ gpus: o.gpus, timeoutSeconds: o.timeout, maxAttempts: o.maxAttempts }),
       };

@@ -101,7 +101,8 @@ export type CreateEmbeddingSpaceInput = {
 
 export type CreateExperimentInput = {
   datasetVersionId: Scalars['ID']['input'];
-  encoder: EncoderInput;
+  /** Default: the platform recipe for this modality × pretext (README: label efficiency), as are unset hyperparameters when the encoder is left out. */
+  encoder?: InputMaybe<EncoderInput>;
   /** A labeled dataset version (same modality and row shape) to evaluate the trained encoder on, for training data without labels: linear probe and kNN fitted on its train split, scored on its test split. */
   evaluationDatasetVersionId?: InputMaybe<Scalars['ID']['input']>;
   hyperparameters?: InputMaybe<HyperparametersInput>;

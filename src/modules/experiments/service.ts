@@ -11,6 +11,7 @@ import { PRETEXTS, type Pretext } from '../../training/pretext/types';
 import { recordAudit } from '../audit/repository';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
 import type { RunConfig } from '../runs/run-config';
+import { defaultRecipe, type PretrainRecipe } from '../../models/recipes';
 import { checkRunQuotas, readyDatasetVersion, resolveResources, type ResourcesInput } from '../runs/admission';
 import { decodeCursor, encodeCursor, type Page } from '../runs/pagination';
 
@@ -47,7 +48,8 @@ export interface CreateExperimentInput {
   /** A labeled version (same modality and shape) to evaluate the trained encoder on. */
   evaluationDatasetVersionId?: string | null;
   pretext: string;
-  encoder: EncoderChoice;
+  /** Omitted: the platform recipe for the modality × pretext (src/models/recipes.ts). */
+  encoder?: EncoderChoice | null;
   hyperparameters?: Hyperparameters | null;
   resources?: ResourcesInput | null;
 }
@@ -73,7 +75,11 @@ export class ExperimentService {
     if (!PRETEXTS.includes(pretext)) {
       throw badInput(`Unsupported pretext: "${input.pretext}". Should be one of: ${PRETEXTS.join(', ')}.`, [{ path: 'input.pretext', message: 'unknown pretext' }]);
     }
-    const h = input.hyperparameters ?? {};
+    // Leaving the encoder out asks for the platform recipe: its encoder, width and training settings fill every field
+    // the caller did not set. Naming an encoder keeps the plain trainer defaults for the rest.
+    const recipe = input.encoder ? null : defaultRecipe(modality, pretext);
+    const encoderInput = input.encoder ?? { kind: recipe!.encoder, dim: recipe!.dim, layers: recipe!.layers ?? null };
+    const h = { ...(recipe ? recipeHyperparameters(recipe) : {}), ...definedOnly(input.hyperparameters ?? {}) };
     const task = {
       ...(h.maskRatio != null ? { maskRatio: h.maskRatio } : {}),
       ...(h.temperature != null ? { temperature: h.temperature } : {}),
@@ -88,8 +94,8 @@ export class ExperimentService {
     } catch (err) {
       throw badInput(`Invalid pretext settings for ${pretext} on ${modality}: ${(err as Error).message}`, [{ path: 'input.hyperparameters', message: (err as Error).message }]);
     }
-    if (!encoderKinds.includes(input.encoder.kind)) {
-      throw badInput(`Unsupported encoder: "${input.encoder.kind}" for ${pretext} on ${modality}. Should be one of: ${encoderKinds.join(', ')}.`, [
+    if (!encoderKinds.includes(encoderInput.kind)) {
+      throw badInput(`Unsupported encoder: "${encoderInput.kind}" for ${pretext} on ${modality}. Should be one of: ${encoderKinds.join(', ')}.`, [
         { path: 'input.encoder.kind', message: `must be one of ${encoderKinds.join(', ')}` },
       ]);
     }
@@ -97,9 +103,10 @@ export class ExperimentService {
       modality,
       pretext,
       shape: version.shape as unknown as TrainConfig['shape'],
-      encoder: input.encoder.kind as TrainConfig['encoder'],
-      ...(input.encoder.dim != null ? { dim: input.encoder.dim } : {}),
-      ...(input.encoder.layers != null ? { layers: input.encoder.layers } : {}),
+      encoder: encoderInput.kind as TrainConfig['encoder'],
+      ...(encoderInput.dim != null ? { dim: encoderInput.dim } : {}),
+      ...(encoderInput.layers != null ? { layers: encoderInput.layers } : {}),
+      ...(recipe ? { workers: recipe.workers } : {}),
       task,
       batchSize: h.batchSize ?? 32,
       ...(h.steps != null ? { steps: h.steps } : {}),
@@ -146,7 +153,7 @@ export class ExperimentService {
           name,
           datasetVersionId: version.id,
           pretext,
-          encoderSpec: { ...input.encoder } as Prisma.InputJsonValue,
+          encoderSpec: { ...encoderInput, ...(recipe ? { recipe: true } : {}) } as Prisma.InputJsonValue,
           hyperparameters: trainWithoutShape as unknown as Prisma.InputJsonValue,
           resources: { ...resources, timeoutSeconds, maxAttempts },
         },
@@ -217,4 +224,26 @@ export class ExperimentService {
   runsOf(experiment: Experiment): Promise<Run[]> {
     return this.db.run.findMany({ where: { experimentId: experiment.id, tenantId: experiment.tenantId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
   }
+}
+
+type HyperparametersIn = NonNullable<CreateExperimentInput['hyperparameters']>;
+
+/** A recipe as the hyperparameters a caller could have sent (GraphQL field names). */
+function recipeHyperparameters(r: PretrainRecipe): HyperparametersIn {
+  return {
+    batchSize: r.batchSize,
+    steps: r.steps,
+    learningRate: r.learningRate,
+    ...(r.task.temperature !== undefined ? { temperature: r.task.temperature } : {}),
+    ...(r.task.projectionDim !== undefined ? { projectionDim: r.task.projectionDim } : {}),
+    ...(r.task.spatialEmbedding !== undefined ? { spatialEmbedding: r.task.spatialEmbedding } : {}),
+    ...(r.task.maskRatio !== undefined ? { maskRatio: r.task.maskRatio } : {}),
+    ...(r.maxLength !== undefined ? { maxLength: r.maxLength } : {}),
+    ...(r.vocabSize !== undefined ? { vocabSize: r.vocabSize } : {}),
+  };
+}
+
+/** GraphQL sends explicit nulls for unset input fields; they must not erase a recipe's value. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
 }

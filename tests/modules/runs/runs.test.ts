@@ -9,6 +9,7 @@ import { allowedNext, InvalidTransitionError, transition } from '../../../src/mo
 import { createReadyDatasetVersion, tinySequenceJsonl } from '../../helpers/datasets';
 import { registerFineTunableModel } from '../../helpers/models';
 import { decodeWeights } from '../../../src/models/weights-file';
+import { defaultRecipe } from '../../../src/models/recipes';
 import { codes, startTestPlatform, type SeededTenant, type TestPlatform } from '../../helpers/platform';
 import { FAKE_CREDENTIALS, startRecorder, type Recorder } from '../../jobs/dispatchers/helpers/recorder';
 
@@ -93,6 +94,26 @@ describe('createExperiment validation', () => {
     expect(over.body.errors![0]!.extensions).toMatchObject({ limit: 3, used: 3 });
     await cancel(tenant, ids[0]!);
     expect(codes(await t.exec(CREATE, { input: input(v) }, { key: tenant.keys.MEMBER }))).toEqual([]);
+  });
+});
+
+describe('createExperiment default recipe', () => {
+  it('naming only the data and the pretext trains the platform recipe; explicit hyperparameters still win', async () => {
+    const tenant = await t.seedTenant('recipe');
+    const v = (await seqVersion(tenant.id)).versionId;
+    const r = await t.exec(CREATE, { input: { datasetVersionId: v, pretext: 'CONTRASTIVE', hyperparameters: { steps: 3, temperature: null } } }, { key: tenant.keys.MEMBER });
+    expect(r.body.errors).toBeUndefined();
+    const run = await t.platform.db.prisma.run.findUniqueOrThrow({ where: { id: r.body.data!.createExperiment.run.id } });
+    const recipe = defaultRecipe('SEQUENCE', 'CONTRASTIVE');
+    expect((run.config as { train: Record<string, unknown> }).train).toMatchObject({
+      encoder: recipe.encoder, dim: recipe.dim, batchSize: recipe.batchSize, learningRate: recipe.learningRate, workers: 'auto',
+      steps: 3, task: { ...recipe.task },
+    });
+    // With an encoder named, the plain defaults apply (no recipe fields are filled in).
+    const plain = await t.exec(CREATE, { input: input(v) }, { key: tenant.keys.MEMBER });
+    const plainRun = await t.platform.db.prisma.run.findUniqueOrThrow({ where: { id: plain.body.data!.createExperiment.run.id } });
+    expect((plainRun.config as { train: Record<string, unknown> }).train).toMatchObject({ encoder: 'sequence', dim: 8, batchSize: 4 });
+    expect((plainRun.config as { train: Record<string, unknown> }).train.workers).toBeUndefined();
   });
 });
 
