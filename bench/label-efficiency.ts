@@ -61,6 +61,8 @@ export interface LabelEfficiencyOptions {
   pretrainBatchSize?: number;
   pretrainLearningRate?: number;
   temperature?: number;
+  objective?: 'infonce' | 'vicreg';
+  projectionDim?: number;
   /** Score on a seeded sample of this many held-out rows (default: all). */
   testLimit?: number;
   /** Fine-tuning hyperparameters of the FULL arms (sslFinetune / scratch); the defaults are FINETUNE_RECIPE. */
@@ -161,7 +163,12 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
     pretext, modality: opts.modality, shape, encoder, dim, batchSize, learningRate,
     seed: 0, backend: 'wasm' as const, workers: opts.workers ?? recipe.workers,
     maxLength: opts.maxLength ?? recipe.maxLength ?? 128, vocabSize: opts.vocabSize ?? recipe.vocabSize ?? 4000, layers: recipe.layers ?? 1,
-    task: { ...recipe.task, spatialEmbedding, ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}) },
+    task: {
+      ...recipe.task, spatialEmbedding,
+      ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+      ...(opts.objective !== undefined ? { objective: opts.objective } : {}),
+      ...(opts.projectionDim !== undefined ? { projectionDim: opts.projectionDim } : {}),
+    },
   };
   const preStart = performance.now();
   let steps = opts.steps;
@@ -449,6 +456,8 @@ if (require.main === module) {
       budgetSeconds: num('--budget-seconds'),
       steps: num('--steps'),
       temperature: num('--temperature'),
+      objective: argValue(args, '--objective') as 'infonce' | 'vicreg' | undefined,
+      projectionDim: num('--projection-dim'),
       pretrainLearningRate: num('--learning-rate'),
       finetuneLearningRate: num('--finetune-learning-rate'),
       scratchLearningRate: num('--scratch-learning-rate'),

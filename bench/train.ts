@@ -1,25 +1,39 @@
-// Training-step throughput of our tfjs engine against PyTorch on the same machine (issue 4).
+// Training-step throughput of our tfjs engine against PyTorch on the same machine (issues 4 and 11).
 // Each case: warm-up steps, then timed steps of forward + loss + backward + Adam update, reading the loss back
-// once per step. PyTorch runs the same architecture, batch and optimizer on one thread (tfjs-wasm is
-// single-threaded in Node) from a script written to a temp file; without `/usr/bin/python3` + torch the torch
-// fields are null. Run directly: `npx tsx bench/train.ts [--quick]` (prints the JSON).
+// once per step, at the same global batch:
+//   one core   our single-thread engine vs PyTorch with 1 thread (CPU-time clock, as before);
+//   all cores  our data-parallel replicas (one worker thread and tfjs-wasm engine per core, gradients averaged
+//              through shared memory, as the trainer does) vs PyTorch with as many threads (wall clock: both use
+//              several threads, so CPU time no longer measures speed).
+// PyTorch runs from a script written to a temp file; without `/usr/bin/python3` + torch the torch fields are null.
+// Run directly: `npx tsx bench/train.ts [--quick]` (prints the JSON).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { initBackend } from '../src/training/engine/backend';
 import { BENCH_DIMS, buildReferenceStep } from '../src/training/engine/reference_steps';
 import { tf } from '../src/training/engine/tf';
+import { abortReplicas, createControl, createReplicaData } from '../src/training/parallel/allreduce';
 
 export interface TrainBenchCase {
   arch: string;
   backend: string;
+  /** Threads on both sides in the all-cores columns. */
+  threads: number;
+  /** Our all-cores samples/s (wall) / PyTorch's at the same thread count. */
+  ratio: number | null;
+  /** Our all-cores samples/s / our one-core samples/s (both wall clock). */
+  speedupAllCores: number;
+  oursAllCoresSamplesPerSecond: number;
+  torchAllCoresSamplesPerSecond: number | null;
+  /** One core: ours / torch on the CPU-time clock (the issue-4 figure). */
+  oneCoreRatio: number | null;
   /** batch / median CPU seconds of a step (see `clock`). */
   oursSamplesPerSecond: number;
   torchSamplesPerSecond: number | null;
-  /** ours / torch: ≥ 1 means we train faster. */
-  ratio: number | null;
-  /** The same from the median wall-clock step, for a quiet machine. */
+  /** The one-core figures from the median wall-clock step, for a quiet machine. */
   oursWallSamplesPerSecond: number;
   torchWallSamplesPerSecond: number | null;
   wallRatio: number | null;
@@ -52,26 +66,59 @@ function schedule(arch: Arch, quick: boolean): Schedule {
   return (quick ? fast : full)[arch];
 }
 
-export async function run(opts: { quick?: boolean } = {}): Promise<TrainBenchResult> {
+export async function run(opts: { quick?: boolean; threads?: number } = {}): Promise<TrainBenchResult> {
   const quick = !!opts.quick;
+  const threads = opts.threads ?? availableParallelism();
   const backend = await initBackend();
-  const torch = runTorch(quick);
+  const torch = runTorch(quick, 1);
+  const torchAll = runTorch(quick, threads);
   const cases: TrainBenchCase[] = [];
   for (const arch of ARCHS) {
     const ours = measureOurs(arch, schedule(arch, quick));
+    const oursAll = await measureParallel(arch, schedule(arch, quick), threads);
     const theirs = torch.ok ? torch.results[arch] ?? null : null;
+    const theirsAll = torchAll.ok ? torchAll.results[arch] ?? null : null;
     cases.push({
       arch,
       backend: backend.name,
+      threads,
+      ratio: theirsAll === null ? null : round(oursAll / theirsAll.wall, 3),
+      speedupAllCores: round(oursAll / ours.wall, 3),
+      oursAllCoresSamplesPerSecond: round(oursAll),
+      torchAllCoresSamplesPerSecond: theirsAll === null ? null : round(theirsAll.wall),
+      oneCoreRatio: theirs === null ? null : round(ours.cpu / theirs.cpu, 3),
       oursSamplesPerSecond: round(ours.cpu),
       torchSamplesPerSecond: theirs === null ? null : round(theirs.cpu),
-      ratio: theirs === null ? null : round(ours.cpu / theirs.cpu, 3),
       oursWallSamplesPerSecond: round(ours.wall),
       torchWallSamplesPerSecond: theirs === null ? null : round(theirs.wall),
       wallRatio: theirs === null ? null : round(ours.wall / theirs.wall, 3),
     });
   }
   return torch.ok ? { clock: 'cpu', cases } : { clock: 'cpu', cases, torchUnavailable: torch.reason };
+}
+
+/** Global samples/s (wall clock, median step of rank 0) of `replicas` data-parallel worker threads. */
+async function measureParallel(arch: Arch, { warmup, steps }: Schedule, replicas: number): Promise<number> {
+  const dims = { ...BENCH_DIMS[arch] };
+  const batch = dims.batch!;
+  const probe = buildReferenceStep(arch, { ...dims, batch: Math.floor(batch / replicas) }, 7);
+  const length = probe.variables.reduce((n, v) => n + v.size, 0);
+  probe.dispose();
+  const control = createControl();
+  const data = createReplicaData(replicas, length);
+  const ext = extname(__filename);
+  const file = join(__dirname, 'lib', `train-replica-worker${ext}`);
+  const execArgv = ext === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [];
+  const walls = await Promise.all(Array.from({ length: replicas }, (_, rank) => new Promise<number[]>((resolve, reject) => {
+    const share = Math.floor(((rank + 1) * batch) / replicas) - Math.floor((rank * batch) / replicas);
+    const w = new Worker(file, { execArgv, workerData: { rank, replicas, arch, dims: { ...dims, batch: share }, warmup, steps, control, data, length } });
+    w.once('message', (m: { wall?: number[]; error?: string }) => {
+      void w.terminate();
+      if (m.error !== undefined) { abortReplicas(control); reject(new Error(m.error)); } else resolve(m.wall!);
+    });
+    w.once('error', (e) => { abortReplicas(control); reject(e); });
+  })));
+  return batch / median(walls[0]!);
 }
 
 interface Throughput {
@@ -103,7 +150,7 @@ function measureOurs(arch: Arch, { warmup, steps }: Schedule): Throughput {
 
 type TorchOutcome = { ok: true; results: Record<string, Throughput> } | { ok: false; reason: string };
 
-function runTorch(quick: boolean): TorchOutcome {
+function runTorch(quick: boolean, threads: number): TorchOutcome {
   const dir = mkdtempSync(join(tmpdir(), 'pretext-bench-train-'));
   try {
     const script = join(dir, 'torch_train.py');
@@ -111,9 +158,10 @@ function runTorch(quick: boolean): TorchOutcome {
     const config = {
       cases: ARCHS.map((arch) => ({ arch, ...schedule(arch, quick), dims: BENCH_DIMS[arch] })),
     };
-    // One BLAS thread as well as one torch thread: OpenBLAS would otherwise start its own pool.
-    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-    const out = execFileSync(PYTHON, [script, JSON.stringify(config)], { encoding: 'utf8', timeout: 600_000, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // As many BLAS threads as torch threads: OpenBLAS would otherwise start its own pool.
+    const n = String(threads);
+    const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
+    const out = execFileSync(PYTHON, [script, JSON.stringify({ ...config, threads })], { encoding: 'utf8', timeout: 600_000, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = out.trim().split('\n');
     return { ok: true, results: JSON.parse(lines[lines.length - 1]!) as Record<string, Throughput> };
   } catch (err) {
@@ -145,7 +193,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
 torch.manual_seed(0)
 
 def mlp(d):
@@ -237,6 +284,7 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 config = json.loads(sys.argv[1])
+torch.set_num_threads(config.get('threads', 1))
 print(json.dumps({c['arch']: measure(c) for c in config['cases']}))
 `;
 

@@ -14,7 +14,7 @@ export interface PretrainRecipe {
   dim: number;
   layers?: number;
   /** Task options (see training/pretext/types TaskOptions). */
-  task: { temperature?: number; projectionDim?: number; spatialEmbedding?: boolean; maskRatio?: number; variant?: 'mse' | 'cpc'; patchSize?: number };
+  task: { temperature?: number; objective?: 'infonce' | 'vicreg'; projectionDim?: number; spatialEmbedding?: boolean; maskRatio?: number; variant?: 'mse' | 'cpc'; patchSize?: number };
   batchSize: number;
   learningRate: number;
   /** Optimizer steps of a default run. */

@@ -386,6 +386,8 @@ export type HyperparametersInput = {
   learningRate?: InputMaybe<Scalars['Float']['input']>;
   maskRatio?: InputMaybe<Scalars['Float']['input']>;
   maxLength?: InputMaybe<Scalars['Int']['input']>;
+  /** CONTRASTIVE: the objective on the two views, infonce (NT-Xent, the default) or vicreg (no negatives; small batches). */
+  objective?: InputMaybe<Scalars['String']['input']>;
   /** CONTRASTIVE: projection head width (default 64). */
   projectionDim?: InputMaybe<Scalars['Int']['input']>;
   seed?: InputMaybe<Scalars['Int']['input']>;

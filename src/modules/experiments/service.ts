@@ -35,6 +35,7 @@ export interface Hyperparameters {
   maskRatio?: number | null;
   temperature?: number | null;
   projectionDim?: number | null;
+  objective?: string | null;
   spatialEmbedding?: boolean | null;
   maxLength?: number | null;
   vocabSize?: number | null;
@@ -84,6 +85,7 @@ export class ExperimentService {
       ...(h.maskRatio != null ? { maskRatio: h.maskRatio } : {}),
       ...(h.temperature != null ? { temperature: h.temperature } : {}),
       ...(h.projectionDim != null ? { projectionDim: h.projectionDim } : {}),
+      ...(h.objective != null ? { objective: h.objective as 'infonce' | 'vicreg' } : {}),
       ...(h.spatialEmbedding != null ? { spatialEmbedding: h.spatialEmbedding } : {}),
     };
     let encoderKinds: readonly string[];
@@ -236,6 +238,7 @@ function recipeHyperparameters(r: PretrainRecipe): HyperparametersIn {
     learningRate: r.learningRate,
     ...(r.task.temperature !== undefined ? { temperature: r.task.temperature } : {}),
     ...(r.task.projectionDim !== undefined ? { projectionDim: r.task.projectionDim } : {}),
+    ...(r.task.objective !== undefined ? { objective: r.task.objective } : {}),
     ...(r.task.spatialEmbedding !== undefined ? { spatialEmbedding: r.task.spatialEmbedding } : {}),
     ...(r.task.maskRatio !== undefined ? { maskRatio: r.task.maskRatio } : {}),
     ...(r.maxLength !== undefined ? { maxLength: r.maxLength } : {}),

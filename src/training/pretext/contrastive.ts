@@ -4,6 +4,7 @@ import { embeddingDim, type EncoderKind, type InputSpec, type ModelSpec } from '
 import type { PretextModel } from '../encoders/model';
 import type { ParamStore } from '../encoders/params';
 import { NTXentLoss } from '../losses/ntXent';
+import { VICRegLoss } from '../losses/vicreg';
 import type { Rng } from '../rng';
 import { buildSpec, checkTemperature, modelInputs, unsupportedEncoder } from './common';
 import { addProjection, project } from './heads';
@@ -14,11 +15,15 @@ export abstract class ContrastiveTask implements PretextTask {
   abstract readonly modality: Modality;
   abstract readonly encoderKinds: readonly EncoderKind[];
   readonly ntXent: NTXentLoss;
+  readonly vicreg: VICRegLoss | null;
   readonly projectionDim: number;
   readonly spatialEmbedding: boolean;
 
   constructor(options: TaskOptions = {}) {
     this.ntXent = new NTXentLoss({ temperature: checkTemperature(options.temperature ?? 0.5) });
+    const objective = options.objective ?? 'infonce';
+    if (objective !== 'infonce' && objective !== 'vicreg') throw new Error(`Unsupported objective: "${String(objective)}". Should be one of: infonce, vicreg.`);
+    this.vicreg = objective === 'vicreg' ? new VICRegLoss() : null;
     this.projectionDim = options.projectionDim ?? 64;
     this.spatialEmbedding = options.spatialEmbedding ?? false;
     if (!Number.isInteger(this.projectionDim) || this.projectionDim < 1) throw new Error(`projectionDim must be a positive integer; got ${this.projectionDim}.`);
@@ -47,7 +52,7 @@ export abstract class ContrastiveTask implements PretextTask {
     return tf.tidy(() => {
       const za = project(heads, model.apply(modelInputs(batch, 'a.'), { ...options, head: false }).pooled);
       const zb = project(heads, model.apply(modelInputs(batch, 'b.'), { ...options, head: false }).pooled);
-      return this.ntXent.call(za, zb);
+      return this.vicreg ? this.vicreg.call(za, zb) : this.ntXent.call(za, zb);
     });
   }
 

@@ -35,6 +35,11 @@ export interface TaskOptions {
   /** CONTRASTIVE projection head width. */
   projectionDim?: number;
   /**
+   * CONTRASTIVE objective on the two views' projections: 'infonce' (NT-Xent, negatives from the batch; default) or
+   * 'vicreg' (variance-invariance-covariance, no negatives: works with small batches).
+   */
+  objective?: 'infonce' | 'vicreg';
+  /**
    * CONTRASTIVE × IMAGE / SEQUENCE: end the CNN / sequence encoder with one 'valid' conv that spans its whole output
    * map (a dense layer over the flattened map), so the embedding keeps where things are instead of averaging the
    * positions away. The trunk gets narrower so the cost stays close to the pooled encoder's. Default false.

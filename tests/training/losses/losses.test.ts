@@ -3,6 +3,7 @@ import { useBackend } from '../../../src/training/trainer/backend';
 import { maskedSoftmaxCrossEntropy, IGNORE_INDEX } from '../../../src/training/losses/maskedCrossEntropy';
 import { maskedMse } from '../../../src/training/losses/maskedMse';
 import { NTXentLoss } from '../../../src/training/losses/ntXent';
+import { VICRegLoss } from '../../../src/training/losses/vicreg';
 import { CpcInfoNceLoss } from '../../../src/training/losses/cpcInfoNce';
 import { createRng } from '../../../src/training/rng';
 
@@ -123,6 +124,48 @@ describe('NTXentLoss', () => {
   it('rejects a batch of one example', () => {
     const a = tf.zeros([1, 3]);
     expect(() => new NTXentLoss().call(a, a)).toThrow(/at least 2 examples/);
+    a.dispose();
+  });
+});
+
+describe('VICRegLoss', () => {
+  // Plain loops over the paper's definitions (unbiased variance, off-diagonal covariance over D).
+  function reference(z1: number[], z2: number[], n: number, d: number, lambda = 25, mu = 25, nu = 1, gamma = 1, eps = 1e-4): number {
+    let inv = 0;
+    for (let i = 0; i < n * d; i++) inv += (z1[i]! - z2[i]!) ** 2;
+    inv /= n * d;
+    const vc = (z: number[]) => {
+      const mean = Array.from({ length: d }, (_, j) => Array.from({ length: n }, (_, i) => z[i * d + j]!).reduce((a, b) => a + b, 0) / n);
+      let v = 0;
+      let c = 0;
+      for (let j = 0; j < d; j++) {
+        for (let k = 0; k < d; k++) {
+          let cov = 0;
+          for (let i = 0; i < n; i++) cov += (z[i * d + j]! - mean[j]!) * (z[i * d + k]! - mean[k]!);
+          cov /= n - 1;
+          if (j === k) v += Math.max(0, gamma - Math.sqrt(cov + eps));
+          else c += cov * cov;
+        }
+      }
+      return { v: v / d, c: c / d };
+    };
+    const a = vc(z1);
+    const b = vc(z2);
+    return lambda * inv + mu * (a.v + b.v) + nu * (a.c + b.c);
+  }
+
+  it('matches the paper formula computed with loops', () => {
+    const n = 5, d = 4;
+    const z1 = rand(n * d), z2 = rand(n * d);
+    const [a, b] = [tf.tensor2d(z1, [n, d]), tf.tensor2d(z2, [n, d])];
+    expect(scalar(new VICRegLoss().call(a, b))).toBeCloseTo(reference(z1, z2, n, d), 4);
+    tf.dispose([a, b]);
+  });
+
+  it('rejects bad weights and a batch of one example', () => {
+    expect(() => new VICRegLoss({ variance: -1 })).toThrow(/variance weight must be a finite number ≥ 0.*Paper defaults/);
+    const a = tf.zeros([1, 3]);
+    expect(() => new VICRegLoss().call(a, a)).toThrow(/at least 2 examples/);
     a.dispose();
   });
 });
