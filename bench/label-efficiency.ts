@@ -1,19 +1,20 @@
-// Label-efficiency benchmark (issue 7): does self-supervised pretraining on all training rows (labels hidden) beat
-// training the same encoder from scratch when only a few labels are available?
-//   1. pretrain the encoder with the pretext task on every training row, labels removed, within budgetSeconds;
-//   2. per label fraction (one seeded, stratified subset shared by every arm), score on the test split:
+// Label-efficiency benchmark (issues 7 and 11): does self-supervised pretraining on all training rows (labels hidden)
+// beat training the same encoder from scratch when only a few labels are available?
+//   1. pretrain the platform recipe for the modality (src/models/recipes.ts: what createExperiment trains when only
+//      the data and the pretext are named) on every training row, labels removed, on every core (data-parallel);
+//   2. per label budget (a fraction and/or N labels per class) and per seed (one seeded, stratified subset shared by
+//      every arm of that seed), score on the test split — or, with --validation, on a held-out slice of train:
 //      sslProbe    linear probe on the frozen SSL encoder
 //      sslFinetune full fine-tune of the SSL encoder (head initialized from the probe)
-//      scratch     the same encoder, randomly initialized, fully trained on the same labels
+//      scratch     the same encoder, randomly initialized, fully trained on the same labels with the same budget
 //      raw         logistic regression on raw features (pixels / TF-IDF / flattened standardized sequence)
+//    The fine-tuning arms run in a pool of worker threads, one per core.
 // Run: npx tsx bench/label-efficiency.ts --data ../shared/datasets/fashion-mnist --modality IMAGE \
-//        --fractions 0.01,0.1,1 --budget-seconds 600
+//        --labels-per-class 10 --fractions 0.01 --seeds 3
 // SpamAssassin needs its fixed train/test split written first:
 //      npx tsx bench/label-efficiency.ts --write-spam-split ../shared/datasets/spam-assassin.jsonl.gz /tmp/spam
 // SEQUENCE on an image folder (IDX) reads each image as 28 time steps × 28 features (row-sequential Fashion-MNIST).
-// IMAGE and SEQUENCE encoders end in a dense layer over the flattened output map (TaskOptions.spatialEmbedding), not
-// mean pooling, unless --pooled-embedding: SimCLR's crop invariance plus mean pooling left too little shape information
-// for a linear probe (measured on a validation slice of train, not on the test split).
+// Recipes are chosen with --validation (the test split is then never read).
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,8 +49,9 @@ export interface LabelEfficiencyOptions {
    */
   validation?: boolean;
   /**
-   * Seconds of pretraining optimizer steps (sized from a short timing run; one-off setup such as tokenizer training
-   * is not counted but shows in pretrain.seconds). Default 480. `steps` fixes the count instead.
+   * Pretraining optimizer steps; default: the platform recipe's (what a createExperiment run with default settings
+   * trains). Or `budgetSeconds`: as many steps as fit in that many seconds (sized from a short timing run; one-off
+   * setup such as tokenizer training is not counted but shows in pretrain.seconds).
    */
   budgetSeconds?: number;
   steps?: number;
@@ -137,13 +139,14 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const labelsPerClass = opts.labelsPerClass ?? [];
   const fractions = opts.fractions ?? (labelsPerClass.length ? [] : [0.01, 0.1]);
   const seeds = Array.from({ length: opts.seeds ?? 3 }, (_, i) => i);
-  const budget = opts.budgetSeconds ?? 480;
+  const budget = opts.budgetSeconds ?? Infinity;
   const dim = opts.dim ?? recipe.dim;
   const spatialEmbedding = opts.modality !== 'TEXT' && (opts.spatialEmbedding ?? recipe.task.spatialEmbedding ?? false);
   const encoder = opts.encoder ?? recipe.encoder;
   const batchSize = opts.pretrainBatchSize ?? recipe.batchSize;
   const learningRate = opts.pretrainLearningRate ?? recipe.learningRate;
   if (!(budget > 0)) throw new Error(`budgetSeconds must be > 0; got ${budget}.`);
+  if (opts.budgetSeconds !== undefined && opts.steps !== undefined) throw new Error('Give steps or budgetSeconds, not both.');
   for (const f of fractions) if (!(f > 0 && f <= 1)) throw new Error(`Every fraction must be in (0, 1]; got ${f}.`);
   for (const n of labelsPerClass) if (!(Number.isInteger(n) && n >= 1)) throw new Error(`Every labels-per-class count must be a positive integer; got ${n}.`);
   if (seeds.length < 1) throw new Error('seeds must be ≥ 1.');
@@ -171,7 +174,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
     },
   };
   const preStart = performance.now();
-  let steps = opts.steps;
+  let steps = opts.steps ?? (opts.budgetSeconds === undefined ? recipe.steps : undefined);
   let setupSeconds = 0;
   if (steps === undefined) {
     // The first steps pay one-off kernel compilation and allocation: size the run from the median of the later ones.
@@ -195,7 +198,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
     data: unlabeled,
     callbacks: {
       // Safety net for a machine that got busier than at calibration: stop at 1.25 × budget of stepping.
-      shouldStop: () => opts.steps === undefined && performance.now() > deadline,
+      shouldStop: () => opts.budgetSeconds !== undefined && performance.now() > deadline,
       onStep: (m) => {
         if (m.step === 1) deadline = performance.now() + 1.25 * budget * 1000;
         if (m.step % 10 === 0 || m.step === m.totalSteps) pretrainCurve.push([m.step, Number(m.loss.toFixed(5))]);
