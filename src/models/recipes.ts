@@ -25,7 +25,10 @@ export interface PretrainRecipe {
   workers: 'auto';
 }
 
-/** How the fine-tuning arms of the benchmark (and a default createFineTune FULL run) train. */
+/**
+ * How the fine-tuning arms of the benchmark and a default createFineTune run train. `maxSteps` is the benchmark's
+ * cap (it keeps the 10 %-label arms affordable); a createFineTune run keeps its larger default (2000).
+ */
 export interface FineTuneRecipe {
   batchSize: number;
   epochs: number;

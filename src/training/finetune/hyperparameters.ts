@@ -1,17 +1,18 @@
 // Fine-tuning hyperparameters: defaults and checks, free of tfjs so that the gateway can validate a createFineTune
 // request without loading the training engine.
 import type { LinearFitOptions } from '../eval/logistic';
+import { FINETUNE_RECIPE } from '../../models/recipes';
 
 export interface FineTuneHyperparameters {
-  /** Peak AdamW rate for MLP_HEAD and FULL (default 1e-3). */
+  /** Peak AdamW rate for MLP_HEAD and FULL (default 1e-3; FULL from a pretrained base 5e-4, the platform recipe). */
   learningRate?: number;
   /** Default 64 (capped at the number of training rows). */
   batchSize?: number;
-  /** Passes over the labeled subset for MLP_HEAD / FULL (default 20). */
+  /** Passes over the labeled subset for MLP_HEAD / FULL (default 30, the platform recipe). */
   epochs?: number;
   /** Upper bound on optimizer steps whatever `epochs` says (default 2000): keeps the 100 %-label arm affordable. */
   maxSteps?: number;
-  /** Lower bound on optimizer steps, so a tiny subset still gets trained (default 50). */
+  /** Lower bound on optimizer steps, so a tiny subset still gets trained (default 100, the platform recipe). */
   minSteps?: number;
   /** Decoupled AdamW weight decay on kernels (default 1e-4). */
   weightDecay?: number;
@@ -40,11 +41,11 @@ export interface Resolved {
 /** Defaults applied and every value checked; throws an Error naming the bad field (the gateway validates with it). */
 export function resolveHyperparameters(h: FineTuneHyperparameters = {}): Resolved {
   const r: Resolved = {
-    learningRate: h.learningRate ?? 1e-3,
-    batchSize: h.batchSize ?? 64,
-    epochs: h.epochs ?? 20,
+    learningRate: h.learningRate ?? FINETUNE_RECIPE.scratchLearningRate,
+    batchSize: h.batchSize ?? FINETUNE_RECIPE.batchSize,
+    epochs: h.epochs ?? FINETUNE_RECIPE.epochs,
     maxSteps: h.maxSteps ?? 2000,
-    minSteps: h.minSteps ?? 50,
+    minSteps: h.minSteps ?? FINETUNE_RECIPE.minSteps,
     weightDecay: h.weightDecay ?? 1e-4,
     headHidden: h.headHidden,
     outputs: h.outputs ?? 1,

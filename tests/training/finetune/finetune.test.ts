@@ -75,7 +75,7 @@ test('FULL fine-tune of a base encoder: learns, evaluates, and its one-graph ONN
   base.dispose();
   const result = await fineTune({
     base: { spec: imageSpec, weights: baseWeights }, rows, task: 'CLASSIFICATION', mode: 'FULL', seed: 1,
-    hyperparameters: { epochs: 10, batchSize: 32, learningRate: 3e-3 },
+    hyperparameters: { epochs: 10, minSteps: 0, batchSize: 32, learningRate: 3e-3 },
   });
   expect(result.labels).toEqual(['0', '1', '2', '3']);
   expect(result.spec.head).toEqual({ kind: 'classifier', numClasses: 4, hidden: [] });
