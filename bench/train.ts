@@ -8,7 +8,7 @@
 // PyTorch runs from a script written to a temp file; without `/usr/bin/python3` + torch the torch fields are null.
 // Run directly: `npx tsx bench/train.ts [--quick]` (prints the JSON).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -49,6 +49,11 @@ export interface TrainBenchResult {
   cases: TrainBenchCase[];
   /** Why the torch columns are null, when they are. */
   torchUnavailable?: string;
+  /**
+   * The BLAS Debian's PyTorch calls (the libblas.so.3 alternative). The reference netlib BLAS is ~20× slower than
+   * OpenBLAS on these matmuls: install `libopenblas0-pthread` for a fair baseline.
+   */
+  torchBlas: string | null;
 }
 
 type Arch = keyof typeof BENCH_DIMS;
@@ -94,7 +99,16 @@ export async function run(opts: { quick?: boolean; threads?: number } = {}): Pro
       wallRatio: theirs === null ? null : round(ours.wall / theirs.wall, 3),
     });
   }
-  return torch.ok ? { clock: 'cpu', cases } : { clock: 'cpu', cases, torchUnavailable: torch.reason };
+  const torchBlas = blasLibrary();
+  return torch.ok ? { clock: 'cpu', cases, torchBlas } : { clock: 'cpu', cases, torchUnavailable: torch.reason, torchBlas };
+}
+
+function blasLibrary(): string | null {
+  try {
+    return realpathSync('/usr/lib/x86_64-linux-gnu/libblas.so.3');
+  } catch {
+    return null;
+  }
 }
 
 /** Global samples/s (wall clock, median step of rank 0) of `replicas` data-parallel worker threads. */
