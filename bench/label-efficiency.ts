@@ -65,6 +65,8 @@ export interface LabelEfficiencyOptions {
   temperature?: number;
   objective?: 'infonce' | 'vicreg';
   projectionDim?: number;
+  /** NEXT_STEP × SEQUENCE: 'mse' (next frame) or 'cpc' (InfoNCE over future time steps). */
+  variant?: 'mse' | 'cpc';
   /** Score on a seeded sample of this many held-out rows (default: all). */
   testLimit?: number;
   /** Fine-tuning hyperparameters of the FULL arms (sslFinetune / scratch); the defaults are FINETUNE_RECIPE. */
@@ -171,6 +173,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
       ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
       ...(opts.objective !== undefined ? { objective: opts.objective } : {}),
       ...(opts.projectionDim !== undefined ? { projectionDim: opts.projectionDim } : {}),
+      ...(opts.variant !== undefined ? { variant: opts.variant } : {}),
     },
   };
   const preStart = performance.now();
@@ -461,6 +464,7 @@ if (require.main === module) {
       temperature: num('--temperature'),
       objective: argValue(args, '--objective') as 'infonce' | 'vicreg' | undefined,
       projectionDim: num('--projection-dim'),
+      variant: argValue(args, '--variant') as 'mse' | 'cpc' | undefined,
       pretrainLearningRate: num('--learning-rate'),
       finetuneLearningRate: num('--finetune-learning-rate'),
       scratchLearningRate: num('--scratch-learning-rate'),
