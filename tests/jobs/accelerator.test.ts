@@ -4,7 +4,8 @@
 // engines tried) reaches the run (GraphQL Run.device, `pretext runs show`). Admission refuses GPU runs on a
 // deployment whose dispatcher has no GPU.
 import { runCli } from '../helpers/cli';
-import { codes, type SeededTenant } from '../helpers/platform';
+import { registerFineTunableModel } from '../helpers/models';
+import { codes, type SeededTenant, type TestPlatform } from '../helpers/platform';
 import { CREATE, readySequenceVersion, startJobPlatform, waitForRun, type JobPlatform } from './helpers';
 
 jest.setTimeout(150_000);
@@ -120,12 +121,16 @@ describe('on a deployment whose local dispatcher has no GPU (the default)', () =
     // The old way of asking for a GPU (resources.gpus without an accelerator) means GPU, and is refused the same way.
     const old = await t.exec(CREATE, { input: input(versionId, { resources: { gpus: 1 } }) }, { key: tenant.keys.MEMBER });
     expect((old.body.errors![0]!.extensions!.problems as Array<{ path: string }>).map((p) => p.path)).toEqual(['input.accelerator']);
-    const ft = await t.exec(
-      `mutation($i: CreateFineTuneInput!) { createFineTune(input: $i) { id } }`,
-      { i: { model: '00000000-0000-4000-8000-000000000000', datasetVersionId: versionId, task: 'CLASSIFICATION', mode: 'FULL', accelerator: 'GPU' } },
-      { key: tenant.keys.MEMBER },
-    );
-    expect(codes(ft)).toEqual(['NOT_FOUND']); // the base is checked first; the GraphQL input accepts the accelerator
+    const base = await registerFineTunableModel(t as unknown as TestPlatform, tenant);
+    const FT = `mutation($i: CreateFineTuneInput!) { createFineTune(input: $i) { id accelerator } }`;
+    const ft = await t.exec(FT, { i: { model: base.versionId, datasetVersionId: base.datasetVersionId, task: 'CLASSIFICATION', mode: 'LINEAR_PROBE', accelerator: 'GPU' } }, { key: tenant.keys.MEMBER });
+    expect(codes(ft)).toEqual(['BAD_USER_INPUT']);
+    expect((ft.body.errors![0]!.extensions!.problems as Array<{ path: string }>).map((p) => p.path)).toEqual(['input.accelerator']);
+    // The same fine-tune on CPU is admitted (queued; this platform runs no worker).
+    const cpu = await t.exec(FT, { i: { model: base.versionId, datasetVersionId: base.datasetVersionId, task: 'CLASSIFICATION', mode: 'LINEAR_PROBE' } }, { key: tenant.keys.MEMBER });
+    expect(cpu.body.errors).toBeUndefined();
+    expect(cpu.body.data.createFineTune.accelerator).toBe('CPU');
+    await t.platform.db.prisma.run.deleteMany({ where: { id: cpu.body.data.createFineTune.id } });
     expect(await t.platform.db.prisma.run.count({ where: { tenantId: tenant.id } })).toBe(0);
   });
 });
