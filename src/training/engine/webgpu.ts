@@ -74,7 +74,8 @@ export async function loadWebGpu(packagesDir?: string): Promise<string | null> {
     limits: adapter.limits,
     requestDevice: (d) => adapter.requestDevice({ ...d, ...(d?.requiredFeatures ? { requiredFeatures: d.requiredFeatures.flat() } : {}) }),
   };
-  (globalThis as { navigator?: unknown }).navigator = { gpu: { requestAdapter: async () => shown } };
+  // defineProperty, not assignment: Node ≥ 21 has a read-only global navigator (without `gpu`).
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => shown } }, configurable: true, writable: true });
   req(backendEntry);
   // A second @tensorflow/tfjs-core copy under the GPU folder would take the registration instead of ours.
   if (!tf.findBackendFactory('webgpu')) return `@tensorflow/tfjs-backend-webgpu registered into another @tensorflow/tfjs-core copy; install ${dir} without peer dependencies (its .npmrc sets legacy-peer-deps)`;
