@@ -8,7 +8,8 @@ import { registerFineTunableModel } from '../helpers/models';
 import { codes, type SeededTenant, type TestPlatform } from '../helpers/platform';
 import { CREATE, readySequenceVersion, startJobPlatform, waitForRun, type JobPlatform } from './helpers';
 
-jest.setTimeout(150_000);
+// Generous: on a loaded 2-core machine a trainer child takes tens of seconds just to start.
+jest.setTimeout(600_000);
 
 const DEVICE = `query($id: ID!) {
   run(id: $id) { id status attempt error backend accelerator
@@ -50,7 +51,7 @@ describe('on a host that offers GPUs to the local dispatcher (LOCAL_GPUS=1) but 
     const id = await create({ accelerator: 'GPU' });
     const cfg = (await t.platform.db.prisma.run.findUniqueOrThrow({ where: { id } })).config as { resources: { gpus: number }; accelerator: string };
     expect(cfg).toMatchObject({ accelerator: 'GPU', resources: { gpus: 1 } }); // the dispatcher's request follows it
-    const done = await waitForRun(t, tenant.keys.READER, id, terminal);
+    const done = await waitForRun(t, tenant.keys.READER, id, terminal, 400_000);
     expect(done.status).toBe('FAILED');
     expect(done.attempt).toBe(1); // deterministic: not retried
     expect(done.error).toContain('accelerator GPU was requested but no GPU engine could start on this trainer');
@@ -66,7 +67,7 @@ describe('on a host that offers GPUs to the local dispatcher (LOCAL_GPUS=1) but 
 
   it('a CPU run trains as before and reports its device: Run.device, Run.backend, pretext runs show', async () => {
     const id = await create({});
-    const done = await waitForRun(t, tenant.keys.READER, id, terminal);
+    const done = await waitForRun(t, tenant.keys.READER, id, terminal, 400_000);
     expect(done.error).toBeNull();
     expect(done.status).toBe('SUCCEEDED');
     expect(done.step).toBe(3);
