@@ -8,9 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 /**
- * g5 = NVIDIA A10G (sm_86). tfjs-node-gpu 4.22 ships libtensorflow 2.9.1 built for CUDA 11.2 / cuDNN 8.1, which
- * compiles sm_86 natively; newer parts (L4 sm_89 on g6, H100 sm_90 on p5) fall back to PTX JIT: slow first
- * steps and no fast paths. Hence the default family.
+ * g5 = NVIDIA A10G, the cheapest family with enough memory. The trainer's GPU engine is WebGPU on Dawn over the
+ * NVIDIA Vulkan driver (README "GPU training"), which has no CUDA-architecture limit, so g6 (L4) or p5 (H100) can
+ * be passed as instanceTypes too; none of these has been run yet (see the README's unverified list).
  */
 export const DEFAULT_GPU_INSTANCE_TYPES = ['g5.xlarge', 'g5.2xlarge', 'g5.4xlarge', 'g5.8xlarge'];
 

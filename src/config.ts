@@ -72,6 +72,11 @@ const EnvSchema = z.object({
     TRAINER_IMAGE: z.string().min(1).optional(),
     /** Trainer child processes the local dispatcher runs at once. */
     LOCAL_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(1),
+    /**
+     * GPUs the local dispatcher's host offers its trainer children (a GPU workstation). 0 (default): GPU runs are
+     * refused at admission instead of queueing for a GPU that is not there.
+     */
+    LOCAL_GPUS: z.coerce.number().int().min(0).max(8).default(0),
     /** Command (JSON array of strings) the local dispatcher runs; default: node dist/src/training/main.js. */
     TRAINER_COMMAND: z.string().min(2).optional(),
     /** Run the queue worker and supervisor in this process (`pretext serve` turns it on). */
@@ -227,6 +232,8 @@ export interface JobsConfig {
   retryBaseMs: number;
   tenantMaxConcurrentRuns: number;
   tenantMaxGpuMinutes: number;
+  /** GPUs one run may get from this deployment's dispatcher: LOCAL_GPUS for local, 8 for the cloud GPU queues. */
+  maxRunGpus: number;
   /** PATH and HOME handed to local trainer children (nothing else of this process's environment). */
   trainerPath?: string;
   trainerHome?: string;
@@ -325,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.RUN_RETRY_BASE_MS,
       tenantMaxConcurrentRuns: e.TENANT_MAX_CONCURRENT_RUNS,
       tenantMaxGpuMinutes: e.TENANT_MAX_GPU_MINUTES,
+      maxRunGpus: e.DISPATCHER === 'local' ? e.LOCAL_GPUS : 8,
       ...(env.PATH ? { trainerPath: env.PATH } : {}),
       ...(env.HOME ? { trainerHome: env.HOME } : {}),
     },

@@ -17,3 +17,10 @@ export const intList = (name: string) => (v: string) => v.split(',').map((x) => 
 
 /** The object without its undefined entries (so that server defaults apply). */
 export const defined = <T extends object>(v: T): Partial<T> => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as Partial<T>;
+
+/** `--accelerator cpu|gpu` → the API's CPU | GPU. */
+export const accelerator = (v: string) => {
+  const a = v.toUpperCase();
+  if (a !== 'CPU' && a !== 'GPU') throw new CliError(`--accelerator must be cpu or gpu, got "${v}"`);
+  return a;
+};

@@ -27,6 +27,7 @@ export function trainerRouter(trainer: TrainerService, log: Logger): express.Rou
 
   route('get', '/spec', (run) => trainer.spec(run));
   route('post', '/presign', (run, b) => trainer.presign(run, b));
+  route('post', '/device', (run, b) => trainer.device(run, b));
   route('post', '/heartbeat', (run, b) => trainer.heartbeat(run, b));
   route('post', '/metrics', (run, b) => trainer.metrics(run, b));
   route('post', '/logs', (run, b) => trainer.logs(run, b));

@@ -8,7 +8,7 @@ import type { TaskContext } from './task/context';
 import { GatewayClient, readVersion } from './task/gateway-client';
 import { startLiveness } from './task/liveness';
 
-export async function runTrainerTask(env: { gatewayUrl: string; runId: string; token: string }): Promise<void> {
+export async function runTrainerTask(env: { gatewayUrl: string; runId: string; token: string; gpuPackages?: string }): Promise<void> {
   const api = new GatewayClient(env.gatewayUrl.replace(/\/+$/, ''), env.token);
   const spec = await api.call<TrainerSpec>('GET', '/spec');
   const pendingLogs: Array<{ level: string; message: string }> = [];
@@ -29,6 +29,12 @@ export async function runTrainerTask(env: { gatewayUrl: string; runId: string; t
   await flushLogs();
 
   try {
+    // The device first: a GPU run without a GPU engine fails here, before any data is read (never retried).
+    const { startEngine } = await import('./engine/device-probe');
+    const pin = spec.train?.backend ?? spec.finetune?.backend;
+    const device = await startEngine(spec.accelerator ?? 'CPU', { ...(env.gpuPackages ? { gpuPackages: env.gpuPackages } : {}), ...(pin ? { pin } : {}) });
+    await api.call('POST', '/device', device);
+    log('info', `device: ${device.device} via ${device.engine} (${device.accelerator}); probe ${device.probe.size}² matmul in ${device.probe.milliseconds.toFixed(1)} ms, max error ${device.probe.maxAbsError.toExponential(1)}`);
     const { manifest, rows } = await readVersion(spec);
     const ctx: TaskContext = {
       api,
@@ -65,12 +71,13 @@ export async function runTrainerTask(env: { gatewayUrl: string; runId: string; t
 }
 
 if (require.main === module) {
-  const { PRETEXT_GATEWAY_URL, PRETEXT_RUN_ID, PRETEXT_JOB_TOKEN } = process.env;
+  // PRETEXT_GPU_PACKAGES: where the GPU trainer image installed its GPU packages (default: infra/trainer-gpu).
+  const { PRETEXT_GATEWAY_URL, PRETEXT_RUN_ID, PRETEXT_JOB_TOKEN, PRETEXT_GPU_PACKAGES } = process.env;
   if (!PRETEXT_GATEWAY_URL || !PRETEXT_RUN_ID || !PRETEXT_JOB_TOKEN) {
     process.stderr.write('The trainer needs PRETEXT_GATEWAY_URL, PRETEXT_RUN_ID and PRETEXT_JOB_TOKEN (set by the dispatcher).\n');
     process.exit(2);
   }
-  runTrainerTask({ gatewayUrl: PRETEXT_GATEWAY_URL, runId: PRETEXT_RUN_ID, token: PRETEXT_JOB_TOKEN }).then(
+  runTrainerTask({ gatewayUrl: PRETEXT_GATEWAY_URL, runId: PRETEXT_RUN_ID, token: PRETEXT_JOB_TOKEN, ...(PRETEXT_GPU_PACKAGES ? { gpuPackages: PRETEXT_GPU_PACKAGES } : {}) }).then(
     () => process.exit(0),
     () => process.exit(1),
   );

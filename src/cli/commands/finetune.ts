@@ -1,7 +1,7 @@
 // `pretext finetune`: queues a FINETUNE run on a model version and a labeled dataset version; with --wait, follows
 // it to the end and prints the new version and its evaluation report.
 import type { Command } from 'commander';
-import { defined, int, intList, num } from '../args';
+import { accelerator, defined, int, intList, num } from '../args';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print } from '../output';
 import { TERMINAL } from './runs';
@@ -24,6 +24,7 @@ interface FineTuneOpts {
   seed?: number;
   name?: string;
   gpus?: number;
+  accelerator?: string;
   timeout?: number;
   maxAttempts?: number;
   wait?: boolean;
@@ -58,7 +59,8 @@ export function register(program: Command): void {
     .option('--augment', 'full mode: train on mild label-preserving views of the labeled rows')
     .option('--seed <n>', 'random seed (label subset, init, batch order)', int('seed'))
     .option('--name <name>', 'register the new version under this model instead of the base model')
-    .option('--gpus <n>', 'GPUs per task', int('gpus'))
+    .option('--accelerator <cpu|gpu>', 'train on a CPU engine (default) or a GPU engine (fails if the trainer has none)', accelerator)
+    .option('--gpus <n>', 'GPUs per task (accelerator gpu; default 1)', int('gpus'))
     .option('--timeout <seconds>', 'run timeout', int('timeout'))
     .option('--max-attempts <n>', 'attempts before the run FAILS', int('max-attempts'))
     .option('--wait', 'follow the run to the end and print the new version')
@@ -76,6 +78,7 @@ export function register(program: Command): void {
           headHidden: o.headHidden, outputs: o.outputs, validationFraction: o.validationFraction, augment: o.augment, seed: o.seed,
         }),
         resources: defined({ gpus: o.gpus, timeoutSeconds: o.timeout, maxAttempts: o.maxAttempts }),
+        ...(o.accelerator ? { accelerator: o.accelerator } : {}),
       };
       const created = await gql<{ createFineTune: { id: string; status: string; baseModelVersionId: string } }>(
         opts,

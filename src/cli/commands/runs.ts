@@ -5,6 +5,7 @@ import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print, table } from '../output';
 
 const RUN_FIELDS = `id kind experimentId baseModelVersionId status progress attempt maxAttempts step totalSteps error dispatcher externalId checkpointStep
+  accelerator device { accelerator backend engine device vendor memoryBytes memorySource maxBufferBytes probe { size milliseconds maxAbsError } tried { backend ok reason } attempt }
   createdAt startedAt finishedAt model { modelId modelVersionId name version embeddingDim onnxKey }`;
 
 interface RunView {
@@ -19,6 +20,23 @@ interface RunView {
   metrics?: Array<{ step: number; value: number }>;
   logs?: Array<{ at: string; level: string; message: string }>;
   [k: string]: unknown;
+}
+
+interface DeviceView {
+  backend: string;
+  engine: string;
+  device: string;
+  memoryBytes: number | string | null;
+  memorySource: string | null;
+  probe: { size: number; milliseconds: number; maxAbsError: number };
+  attempt: number;
+}
+
+/** One line: what the run asked for and the device its trainer proved. */
+export function renderDevice(accelerator: unknown, device: DeviceView | null | undefined): string {
+  if (!device) return `accelerator: ${String(accelerator)} (no device report yet)`;
+  const mem = device.memoryBytes === null ? 'memory not reported' : `${(Number(device.memoryBytes) / 2 ** 30).toFixed(1)} GiB (${device.memorySource})`;
+  return `accelerator: ${String(accelerator)} on ${device.device} via ${device.engine}; ${mem}; probe ${device.probe.size}² matmul ${device.probe.milliseconds.toFixed(1)} ms, max error ${device.probe.maxAbsError.toExponential(1)} (attempt ${device.attempt})`;
 }
 
 export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
@@ -87,6 +105,7 @@ export function register(program: Command): void {
       print(!!o.json, r, () =>
         [
           renderProgress(r, []),
+          renderDevice(r.accelerator, r.device as DeviceView | null),
           ...(r.error ? [`error: ${r.error}`] : []),
           ...(r.model ? [`model: ${JSON.stringify(r.model)}`] : []),
           ...(r.logs ?? []).map((l) => `${l.at} ${l.level.padEnd(5)} ${l.message}`),

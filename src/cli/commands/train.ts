@@ -1,6 +1,6 @@
 // `pretext train` (server mode): creates an experiment on a READY dataset version and queues its first run.
 import type { Command } from 'commander';
-import { int, num } from '../args';
+import { accelerator, int, num } from '../args';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print } from '../output';
 import { trainLocally } from './train-local';
@@ -25,6 +25,7 @@ interface TrainOpts {
   checkpointEvery?: number;
   seed?: number;
   gpus?: number;
+  accelerator?: string;
   timeout?: number;
   maxAttempts?: number;
   json?: boolean;
@@ -52,7 +53,8 @@ export function register(program: Command): void {
     .option('--learning-rate <x>', 'peak learning rate', num('learning-rate'))
     .option('--checkpoint-every <n>', 'checkpoint every N steps', int('checkpoint-every'))
     .option('--seed <n>', 'random seed', int('seed'))
-    .option('--gpus <n>', 'GPUs per task', int('gpus'))
+    .option('--accelerator <cpu|gpu>', 'train on a CPU engine (default) or a GPU engine (fails if the trainer has none)', accelerator)
+    .option('--gpus <n>', 'GPUs per task (accelerator gpu; default 1)', int('gpus'))
     .option('--timeout <seconds>', 'run timeout', int('timeout'))
     .option('--max-attempts <n>', 'attempts before the run FAILS', int('max-attempts'))
     .option('--json', 'machine-readable output')
@@ -70,6 +72,7 @@ export function register(program: Command): void {
         ...(o.encoder ? { encoder: pick({ kind: o.encoder, dim: o.dim, layers: o.layers }) } : {}),
         hyperparameters: pick({ batchSize: o.batchSize, steps: o.steps, epochs: o.epochs, learningRate: o.learningRate, checkpointEvery: o.checkpointEvery, seed: o.seed }),
         resources: pick({ gpus: o.gpus, timeoutSeconds: o.timeout, maxAttempts: o.maxAttempts }),
+        ...(o.accelerator ? { accelerator: o.accelerator } : {}),
       };
       const data = await gql<{ createExperiment: { experiment: { id: string; name: string }; run: { id: string; status: string } } }>(
         clientOptionsFromEnv(),

@@ -24,6 +24,15 @@ export type Scalars = {
   Upload: { input: Promise<import('graphql-upload-minimal').FileUpload>; output: Promise<import('graphql-upload-minimal').FileUpload>; }
 };
 
+/**
+ * What a run trains on. CPU: a CPU engine (native TensorFlow CPU where installed, else wasm). GPU: a GPU engine
+ * (WebGPU on Dawn/Vulkan, or tfjs-node-gpu); the dispatcher requests resources.gpus (default 1) GPUs, and a trainer
+ * that cannot start a GPU engine fails the run with the reason instead of falling back to a CPU engine.
+ */
+export type Accelerator =
+  | 'CPU'
+  | 'GPU';
+
 export type AccessRule =
   | 'ADMIN'
   | 'AUTHENTICATED'
@@ -100,6 +109,8 @@ export type CreateEmbeddingSpaceInput = {
 };
 
 export type CreateExperimentInput = {
+  /** CPU (default; GPU when resources.gpus > 0). A GPU run is refused when this deployment's dispatcher has no GPU. */
+  accelerator?: InputMaybe<Accelerator>;
   datasetVersionId: Scalars['ID']['input'];
   /** Default: the platform recipe for this modality × pretext (README: label efficiency), as are unset hyperparameters when the encoder is left out. */
   encoder?: InputMaybe<EncoderInput>;
@@ -119,6 +130,8 @@ export type CreateExperimentPayload = {
 };
 
 export type CreateFineTuneInput = {
+  /** CPU (default; GPU when resources.gpus > 0). A GPU run is refused when this deployment's dispatcher has no GPU. */
+  accelerator?: InputMaybe<Accelerator>;
   /** A READY, labeled dataset version of the model's modality: its train split trains, its test split (else validation) evaluates. */
   datasetVersionId: Scalars['ID']['input'];
   hyperparameters?: InputMaybe<FineTuneHyperparametersInput>;
@@ -246,6 +259,17 @@ export type DatasetVersionStatus =
   /** Files are being added; the version can still change. */
   | 'UPLOADING';
 
+/** The small matmul a trainer runs on its device before training, against a float64 reference. */
+export type DeviceProbe = {
+  __typename?: 'DeviceProbe';
+  /** Largest |device − reference| over the product. */
+  maxAbsError: Scalars['Float']['output'];
+  /** Wall time on the device, read-back and first-call kernel compilation included. */
+  milliseconds: Scalars['Float']['output'];
+  /** n of the n×n · n×n product. */
+  size: Scalars['Int']['output'];
+};
+
 export type EmbedInput = {
   /** Image bytes (PNG/JPEG), base64. */
   image?: InputMaybe<Scalars['String']['input']>;
@@ -316,6 +340,14 @@ export type EncoderInput = {
   kind: Scalars['String']['input'];
   /** Transformer / sequence depth (default 2). */
   layers?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One engine the trainer tried at start, in order. */
+export type EngineAttempt = {
+  __typename?: 'EngineAttempt';
+  backend: Scalars['String']['output'];
+  ok: Scalars['Boolean']['output'];
+  reason: Maybe<Scalars['String']['output']>;
 };
 
 export type Experiment = {
@@ -803,6 +835,7 @@ export type RegisteredModel = {
 
 export type ResourcesInput = {
   cpus?: InputMaybe<Scalars['Float']['input']>;
+  /** GPUs for accelerator GPU (default 1); must be 0 or left out for CPU. */
   gpus?: InputMaybe<Scalars['Int']['input']>;
   /** Attempts before the run is FAILED (retries back off exponentially). */
   maxAttempts?: InputMaybe<Scalars['Int']['input']>;
@@ -818,7 +851,10 @@ export type RevokeApiKeyPayload = {
 
 export type Run = {
   __typename?: 'Run';
+  /** What the run asked to train on. */
+  accelerator: Accelerator;
   attempt: Scalars['Int']['output'];
+  /** The TensorFlow.js backend the trainer reported (see device). */
   backend: Maybe<Scalars['String']['output']>;
   /** FINETUNE runs: the model version they start from. */
   baseModelVersionId: Maybe<Scalars['ID']['output']>;
@@ -826,6 +862,8 @@ export type Run = {
   createdAt: Scalars['DateTime']['output'];
   /** The dataset version the run trains on. */
   datasetVersionId: Maybe<Scalars['ID']['output']>;
+  /** The device its trainer proved at start: null until a trainer reports one. */
+  device: Maybe<RunDevice>;
   dispatcher: Maybe<Scalars['String']['output']>;
   error: Maybe<Scalars['String']['output']>;
   /** PRETRAIN runs: the labeled dataset version the trained encoder is evaluated on, when one was named. */
@@ -870,6 +908,29 @@ export type RunConnection = {
   __typename?: 'RunConnection';
   nodes: Array<Run>;
   pageInfo: PageInfo;
+};
+
+/** What a run's trainer proved about its device at start (the last attempt that reported one). */
+export type RunDevice = {
+  __typename?: 'RunDevice';
+  accelerator: Accelerator;
+  /** The attempt that reported it. */
+  attempt: Scalars['Int']['output'];
+  /** The TensorFlow.js backend: webgpu, tensorflow, wasm or cpu. */
+  backend: Scalars['String']['output'];
+  /** The GPU adapter's description, or the CPU model. */
+  device: Scalars['String']['output'];
+  /** The package that provides it, with its version. */
+  engine: Scalars['String']['output'];
+  /** The largest single buffer the engine allows (WebGPU adapter limit). */
+  maxBufferBytes: Maybe<Scalars['BigInt']['output']>;
+  /** Device memory, where the engine or the driver tools report it (WebGPU does not). */
+  memoryBytes: Maybe<Scalars['BigInt']['output']>;
+  /** Where memoryBytes came from (nvidia-smi, os.totalmem). */
+  memorySource: Maybe<Scalars['String']['output']>;
+  probe: DeviceProbe;
+  tried: Array<EngineAttempt>;
+  vendor: Maybe<Scalars['String']['output']>;
 };
 
 export type RunKind =
@@ -1070,6 +1131,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  Accelerator: Accelerator;
   AccessRule: AccessRule;
   ApiKey: ResolverTypeWrapper<ApiKeyModel>;
   ApiKeyRole: ApiKeyRole;
@@ -1097,6 +1159,7 @@ export type ResolversTypes = {
   DatasetVersionError: ResolverTypeWrapper<DatasetVersionError>;
   DatasetVersionStatus: DatasetVersionStatus;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeviceProbe: ResolverTypeWrapper<DeviceProbe>;
   EmbedInput: EmbedInput;
   EmbedOptions: EmbedOptions;
   EmbedResult: ResolverTypeWrapper<Omit<EmbedResult, 'modelVersion'> & { modelVersion: ResolversTypes['ModelVersion'] }>;
@@ -1105,6 +1168,7 @@ export type ResolversTypes = {
   EmbeddingSpace: ResolverTypeWrapper<EmbeddingSpaceModel>;
   EmbeddingSpaceStatus: EmbeddingSpaceStatus;
   EncoderInput: EncoderInput;
+  EngineAttempt: ResolverTypeWrapper<EngineAttempt>;
   Experiment: ResolverTypeWrapper<ExperimentModel>;
   ExperimentConnection: ResolverTypeWrapper<Omit<ExperimentConnection, 'nodes'> & { nodes: Array<ResolversTypes['Experiment']> }>;
   FineTuneHyperparametersInput: FineTuneHyperparametersInput;
@@ -1136,6 +1200,7 @@ export type ResolversTypes = {
   RevokeApiKeyPayload: ResolverTypeWrapper<Omit<RevokeApiKeyPayload, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
   Run: ResolverTypeWrapper<RunModel>;
   RunConnection: ResolverTypeWrapper<Omit<RunConnection, 'nodes'> & { nodes: Array<ResolversTypes['Run']> }>;
+  RunDevice: ResolverTypeWrapper<RunDevice>;
   RunKind: RunKind;
   RunLogLine: ResolverTypeWrapper<RunLogModel>;
   RunStatus: RunStatus;
@@ -1182,12 +1247,14 @@ export type ResolversParentTypes = {
   DatasetVersion: DatasetVersionModel;
   DatasetVersionError: DatasetVersionError;
   DateTime: Scalars['DateTime']['output'];
+  DeviceProbe: DeviceProbe;
   EmbedInput: EmbedInput;
   EmbedOptions: EmbedOptions;
   EmbedResult: Omit<EmbedResult, 'modelVersion'> & { modelVersion: ResolversParentTypes['ModelVersion'] };
   Embedding: Embedding;
   EmbeddingSpace: EmbeddingSpaceModel;
   EncoderInput: EncoderInput;
+  EngineAttempt: EngineAttempt;
   Experiment: ExperimentModel;
   ExperimentConnection: Omit<ExperimentConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Experiment']> };
   FineTuneHyperparametersInput: FineTuneHyperparametersInput;
@@ -1215,6 +1282,7 @@ export type ResolversParentTypes = {
   RevokeApiKeyPayload: Omit<RevokeApiKeyPayload, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
   Run: RunModel;
   RunConnection: Omit<RunConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Run']> };
+  RunDevice: RunDevice;
   RunLogLine: RunLogModel;
   SequenceShapeInput: SequenceShapeInput;
   SetModelAliasInput: SetModelAliasInput;
@@ -1347,6 +1415,12 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DeviceProbeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['DeviceProbe'] = ResolversParentTypes['DeviceProbe']> = {
+  maxAbsError?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  milliseconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type EmbedResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EmbedResult'] = ResolversParentTypes['EmbedResult']> = {
   dims?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   embeddingSpace?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1372,6 +1446,12 @@ export type EmbeddingSpaceResolvers<ContextType = GatewayContext, ParentType ext
   modelVersionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   rows?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['EmbeddingSpaceStatus'], ParentType, ContextType>;
+};
+
+export type EngineAttemptResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EngineAttempt'] = ResolversParentTypes['EngineAttempt']> = {
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ExperimentResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Experiment'] = ResolversParentTypes['Experiment']> = {
@@ -1544,12 +1624,14 @@ export type RevokeApiKeyPayloadResolvers<ContextType = GatewayContext, ParentTyp
 };
 
 export type RunResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Run'] = ResolversParentTypes['Run']> = {
+  accelerator?: Resolver<ResolversTypes['Accelerator'], ParentType, ContextType>;
   attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   backend?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   baseModelVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   checkpointStep?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   datasetVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  device?: Resolver<Maybe<ResolversTypes['RunDevice']>, ParentType, ContextType>;
   dispatcher?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   evaluationDatasetVersionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -1575,6 +1657,20 @@ export type RunResolvers<ContextType = GatewayContext, ParentType extends Resolv
 export type RunConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunConnection'] = ResolversParentTypes['RunConnection']> = {
   nodes?: Resolver<Array<ResolversTypes['Run']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type RunDeviceResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunDevice'] = ResolversParentTypes['RunDevice']> = {
+  accelerator?: Resolver<ResolversTypes['Accelerator'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  backend?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  device?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  engine?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  maxBufferBytes?: Resolver<Maybe<ResolversTypes['BigInt']>, ParentType, ContextType>;
+  memoryBytes?: Resolver<Maybe<ResolversTypes['BigInt']>, ParentType, ContextType>;
+  memorySource?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  probe?: Resolver<ResolversTypes['DeviceProbe'], ParentType, ContextType>;
+  tried?: Resolver<Array<ResolversTypes['EngineAttempt']>, ParentType, ContextType>;
+  vendor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type RunLogLineResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['RunLogLine'] = ResolversParentTypes['RunLogLine']> = {
@@ -1649,9 +1745,11 @@ export type Resolvers<ContextType = GatewayContext> = {
   DatasetVersion?: DatasetVersionResolvers<ContextType>;
   DatasetVersionError?: DatasetVersionErrorResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeviceProbe?: DeviceProbeResolvers<ContextType>;
   EmbedResult?: EmbedResultResolvers<ContextType>;
   Embedding?: EmbeddingResolvers<ContextType>;
   EmbeddingSpace?: EmbeddingSpaceResolvers<ContextType>;
+  EngineAttempt?: EngineAttemptResolvers<ContextType>;
   Experiment?: ExperimentResolvers<ContextType>;
   ExperimentConnection?: ExperimentConnectionResolvers<ContextType>;
   IngestProblem?: IngestProblemResolvers<ContextType>;
@@ -1672,6 +1770,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   RevokeApiKeyPayload?: RevokeApiKeyPayloadResolvers<ContextType>;
   Run?: RunResolvers<ContextType>;
   RunConnection?: RunConnectionResolvers<ContextType>;
+  RunDevice?: RunDeviceResolvers<ContextType>;
   RunLogLine?: RunLogLineResolvers<ContextType>;
   SimilarResult?: SimilarResultResolvers<ContextType>;
   SplitCounts?: SplitCountsResolvers<ContextType>;

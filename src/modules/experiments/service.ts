@@ -12,7 +12,8 @@ import { recordAudit } from '../audit/repository';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
 import type { RunConfig } from '../runs/run-config';
 import { defaultRecipe, type PretrainRecipe } from '../../models/recipes';
-import { checkRunQuotas, readyDatasetVersion, resolveResources, type ResourcesInput } from '../runs/admission';
+import type { Accelerator } from '../../contracts/accelerator';
+import { checkRunQuotas, readyDatasetVersion, resolveAccelerator, resolveResources, type ResourcesInput } from '../runs/admission';
 import { decodeCursor, encodeCursor, type Page } from '../runs/pagination';
 
 export interface EncoderChoice {
@@ -53,6 +54,8 @@ export interface CreateExperimentInput {
   encoder?: EncoderChoice | null;
   hyperparameters?: Hyperparameters | null;
   resources?: ResourcesInput | null;
+  /** CPU (default) or GPU; resources.gpus follows it. */
+  accelerator?: Accelerator | null;
 }
 
 export function requireTenant(p: Principal, role: 'READER' | 'MEMBER'): TenantPrincipal {
@@ -131,6 +134,8 @@ export class ExperimentService {
     }
     if (h.backend != null && !['wasm', 'cpu'].includes(h.backend)) problems.push({ path: 'input.hyperparameters.backend', message: `Unsupported backend: "${h.backend}". Should be one of: wasm, cpu.` });
     const { resources, timeoutSeconds, maxAttempts } = resolveResources(input.resources, this.jobs, problems);
+    const accelerator = resolveAccelerator(input.accelerator, input.resources, resources, this.jobs, problems);
+    if (accelerator === 'GPU' && h.backend != null) problems.push({ path: 'input.hyperparameters.backend', message: `pins the CPU backend "${h.backend}"; leave it out for accelerator GPU` });
     const name = (input.name ?? `${pretext.toLowerCase()}-${version.dataset.name}-v${version.version}`).trim();
     if (name.length < 1 || name.length > 100) problems.push({ path: 'input.name', message: 'must be 1-100 characters' });
     const evaluation = input.evaluationDatasetVersionId ? await this.evaluationSet(member.tenantId, input.evaluationDatasetVersionId, version, problems) : null;
@@ -145,6 +150,7 @@ export class ExperimentService {
       manifestKey: version.manifestKey,
       train: trainWithoutShape,
       resources,
+      accelerator,
       timeoutSeconds,
       ...(evaluation ? { evaluation } : {}),
     };

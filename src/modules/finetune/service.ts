@@ -13,7 +13,8 @@ import { FINETUNE_MODES, FINETUNE_TASKS, type FineTuneMode, type FineTuneTask } 
 import { recordAudit } from '../audit/repository';
 import { actorOf, type Principal, type TenantPrincipal } from '../auth/principal';
 import { requireTenant } from '../experiments/service';
-import { checkRunQuotas, readyDatasetVersion, resolveResources, type ResourcesInput } from '../runs/admission';
+import type { Accelerator } from '../../contracts/accelerator';
+import { checkRunQuotas, readyDatasetVersion, resolveAccelerator, resolveResources, type ResourcesInput } from '../runs/admission';
 import type { FineTuneRunConfig } from '../runs/run-config';
 
 export interface FineTuneHyperparametersInput {
@@ -42,6 +43,8 @@ export interface CreateFineTuneInput {
   hyperparameters?: FineTuneHyperparametersInput | null;
   name?: string | null;
   resources?: ResourcesInput | null;
+  /** CPU (default) or GPU; resources.gpus follows it. */
+  accelerator?: Accelerator | null;
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -150,6 +153,8 @@ export class FineTuneService {
       }
     }
     const { resources, timeoutSeconds, maxAttempts } = resolveResources(input.resources, this.jobs, problems);
+    const accelerator = resolveAccelerator(input.accelerator, input.resources, resources, this.jobs, problems);
+    if (accelerator === 'GPU' && h.backend != null) problems.push({ path: 'input.hyperparameters.backend', message: `pins the CPU backend "${h.backend}"; leave it out for accelerator GPU` });
     if (problems.length) throw badInput('Invalid fine-tune', problems);
     await checkRunQuotas(this.db, member.tenantId, this.jobs, resources.gpus, now);
 
@@ -162,6 +167,7 @@ export class FineTuneService {
       targetModelName,
       finetune: { task, mode, labelFraction, hyperparameters, seed, ...(h.backend ? { backend: h.backend as 'wasm' | 'cpu' } : {}) },
       resources,
+      accelerator,
       timeoutSeconds,
       maxAttempts,
     };

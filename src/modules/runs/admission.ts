@@ -4,6 +4,7 @@ import type { Dataset, DatasetVersion, Db } from '../../db/client';
 import { isUuid } from '../../db/errors';
 import type { JobsConfig } from '../../config';
 import { badInput, notFound, quotaExceeded, type InputProblem } from '../../errors';
+import type { Accelerator } from '../../contracts/accelerator';
 import type { RunResources } from './run-config';
 import { ACTIVE } from './state';
 
@@ -54,6 +55,41 @@ export function resolveResources(r: ResourcesInput | null | undefined, jobs: Job
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 7 * 24 * 3600) problems.push({ path: `${path}.timeoutSeconds`, message: 'must be an integer from 1 s to 7 days' });
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 20) problems.push({ path: `${path}.maxAttempts`, message: 'must be an integer 1-20' });
   return { resources, timeoutSeconds, maxAttempts };
+}
+
+/**
+ * The run's accelerator, with the GPU count of `resources` made to follow it (in place): GPU asks the dispatcher
+ * for resources.gpus (default 1) GPUs, CPU for none. Left out, it is GPU when the caller asked for GPUs (the way a
+ * GPU was requested before accelerators existed), else CPU. A GPU run is refused here when this deployment's
+ * dispatcher cannot give one (the local dispatcher without LOCAL_GPUS) rather than queued for a GPU that never
+ * comes; the trainer still proves the device at start and fails the run if it has no GPU engine.
+ */
+export function resolveAccelerator(
+  requested: Accelerator | null | undefined,
+  given: ResourcesInput | null | undefined,
+  resources: RunResources,
+  jobs: JobsConfig,
+  problems: InputProblem[],
+  path = 'input',
+): Accelerator {
+  const accelerator: Accelerator = requested ?? (resources.gpus > 0 ? 'GPU' : 'CPU');
+  if (accelerator === 'CPU') {
+    if (resources.gpus > 0) problems.push({ path: `${path}.resources.gpus`, message: `must be 0 for accelerator CPU (got ${resources.gpus}); ask for accelerator GPU to get GPUs` });
+    return accelerator;
+  }
+  if (given?.gpus == null) resources.gpus = 1;
+  if (resources.gpus < 1) problems.push({ path: `${path}.resources.gpus`, message: 'must be at least 1 for accelerator GPU' });
+  else if (resources.gpus > jobs.maxRunGpus) {
+    const kind = jobs.dispatcher.kind;
+    problems.push({
+      path: `${path}.accelerator`,
+      message:
+        jobs.maxRunGpus === 0
+          ? `this deployment cannot run GPU trainers: its ${kind} dispatcher has no GPU (set LOCAL_GPUS on a GPU host, or use DISPATCHER=aws-batch | ecs | kubernetes); use accelerator CPU`
+          : `the ${kind} dispatcher offers at most ${jobs.maxRunGpus} GPU(s) per run; asked for ${resources.gpus}`,
+    });
+  }
+  return accelerator;
 }
 
 const GPU_WINDOW_MS = 30 * 24 * 3600 * 1000;

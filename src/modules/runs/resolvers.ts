@@ -1,6 +1,20 @@
 // Thin GraphQL resolvers for experiments and runs.
 import type { Run } from '../../db/client';
 import type { Resolvers } from '../../gateway/generated/resolvers';
+import { z } from 'zod';
+import { DeviceReportSchema } from '../../contracts/accelerator';
+import { acceleratorOf } from './run-config';
+
+const StoredDevice = DeviceReportSchema.extend({ attempt: z.number().int().min(0) });
+
+/** The device report stored on the run, as GraphQL shows it (null when absent or unreadable). */
+function deviceOf(run: Run) {
+  const parsed = StoredDevice.safeParse(run.device);
+  if (!parsed.success) return null;
+  const d = parsed.data;
+  const big = (n: number | null) => (n === null ? null : BigInt(n));
+  return { ...d, memoryBytes: big(d.memoryBytes), maxBufferBytes: big(d.maxBufferBytes), tried: d.tried.map((t) => ({ ...t, reason: t.reason ?? null })) };
+}
 
 /** The public part of a run's stored config (never the manifest key or trainer internals). */
 interface PublicConfig { datasetVersionId?: string; baseModelVersionId?: string; finetune?: unknown; evaluation?: { datasetVersionId: string } }
@@ -29,6 +43,8 @@ export const runResolvers: Resolvers = {
     baseModelVersionId: (run) => configOf(run).baseModelVersionId ?? null,
     evaluationDatasetVersionId: (run) => configOf(run).evaluation?.datasetVersionId ?? null,
     finetune: (run) => configOf(run).finetune ?? null,
+    accelerator: (run) => acceleratorOf(run.config as { accelerator?: 'CPU' | 'GPU' }),
+    device: (run) => deviceOf(run),
     metrics: (run, args, ctx) => ctx.services.runs.metrics(run, args.name, args.last ?? 1000),
     logs: (run, args, ctx) => ctx.services.runs.logs(run, args.tail ?? 100),
     model: async (run, _a, ctx) => {

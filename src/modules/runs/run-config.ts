@@ -3,6 +3,7 @@
 import type { TrainConfig } from '../../training/trainer/config';
 import type { FineTuneHyperparameters } from '../../training/finetune/hyperparameters';
 import type { FineTuneMode, FineTuneTask } from '../../training/finetune/kinds';
+import type { Accelerator } from '../../contracts/accelerator';
 
 export interface RunResources {
   gpus: number;
@@ -15,6 +16,13 @@ interface RunConfigBase {
   manifestKey: string;
   resources: RunResources;
   timeoutSeconds: number;
+  /** What the run trains on; absent on runs created before accelerators existed (CPU). */
+  accelerator?: Accelerator;
+}
+
+/** A run's accelerator (runs created before it existed are CPU runs). */
+export function acceleratorOf(c: { accelerator?: Accelerator } | null | undefined): Accelerator {
+  return c?.accelerator === 'GPU' ? 'GPU' : 'CPU';
 }
 
 /** PRETRAIN runs (written before FINETUNE existed, so `kind` may be absent). */

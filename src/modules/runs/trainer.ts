@@ -7,7 +7,8 @@ import { ingestStoreFrom, readManifest } from '../../ingest';
 import { hashJobToken, parseJobToken } from '../../jobs/tokens';
 import { assertValidKey, tenantKey, type ObjectStore } from '../../storage';
 import type { RunLifecycle } from './lifecycle';
-import { isFineTuneConfig, readRunConfig, type FineTuneSettings, type PretrainRunConfig } from './run-config';
+import { DeviceReportSchema, type Accelerator } from '../../contracts/accelerator';
+import { acceleratorOf, isFineTuneConfig, readRunConfig, type FineTuneSettings, type PretrainRunConfig } from './run-config';
 import { transition } from './state';
 
 /** Errors the REST shim turns into HTTP statuses. */
@@ -36,6 +37,8 @@ export interface TrainerSpec {
   attempt: number;
   heartbeatSeconds: number;
   kind: 'PRETRAIN' | 'FINETUNE';
+  /** The engine class the run must train on: GPU runs fail when the trainer has no GPU engine (no fallback). */
+  accelerator: Accelerator;
   /** PRETRAIN: the trainer settings. */
   train?: PretrainRunConfig['train'];
   /** FINETUNE: what to fine-tune and how. */
@@ -147,6 +150,7 @@ export class TrainerService {
       attempt: run.attempt,
       heartbeatSeconds: this.jobs.heartbeatSeconds,
       ...kindSpec,
+      accelerator: acceleratorOf(cfg),
       datasetVersionId: cfg.datasetVersionId,
       manifest,
       shards,
@@ -225,6 +229,22 @@ export class TrainerService {
       throw new TrainerApiError(400, `Upload ${prefix}/checkpoint.json and tensors.bin before reporting the checkpoint`);
     }
     await this.db.run.updateMany({ where: { id: run.id, attempt: run.attempt, status: 'RUNNING' }, data: { checkpointKey: prefix, checkpointStep: body.step as number } });
+    return { ok: true };
+  }
+
+  /**
+   * The device the trainer proved at start (src/contracts/accelerator.ts): stored on the run with the backend name.
+   * A report for another accelerator than the run asked for is refused: a GPU run must not train on a CPU engine.
+   */
+  async device(run: Run, body: unknown): Promise<{ ok: true }> {
+    const parsed = DeviceReportSchema.safeParse(body);
+    if (!parsed.success) throw new TrainerApiError(400, `Invalid device report: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    const wanted = acceleratorOf(readRunConfig(run.config));
+    if (parsed.data.accelerator !== wanted) throw new TrainerApiError(409, `This run asked for accelerator ${wanted}; the trainer reported ${parsed.data.accelerator}`);
+    await this.db.run.updateMany({
+      where: { id: run.id, attempt: run.attempt, status: { in: ['DISPATCHED', 'RUNNING'] } },
+      data: { device: { ...parsed.data, attempt: run.attempt } as Prisma.InputJsonValue, backend: parsed.data.backend },
+    });
     return { ok: true };
   }
 

@@ -33,7 +33,7 @@ const seqVersion = (tenantId: string) =>
   createReadyDatasetVersion(t.platform, tenantId, [{ name: 'waves.jsonl', content: tinySequenceJsonl(24, 8) }], { modality: 'SEQUENCE', length: 8, features: 2 });
 
 beforeAll(async () => {
-  t = await startTestPlatform('http', { TENANT_MAX_CONCURRENT_RUNS: '3', TENANT_MAX_GPU_MINUTES: '0' });
+  t = await startTestPlatform('http', { TENANT_MAX_CONCURRENT_RUNS: '3', TENANT_MAX_GPU_MINUTES: '0', LOCAL_GPUS: '1' });
   a = await t.seedTenant('runs-a');
   b = await t.seedTenant('runs-b');
   versionA = (await seqVersion(a.id)).versionId;

@@ -1,5 +1,5 @@
 import { tf } from '../../../src/training/engine/tf';
-import { BACKEND_NAMES, currentBackend, initBackend, type BackendName } from '../../../src/training/engine/backend';
+import { DEFAULT_BACKENDS, currentBackend, initBackend, type BackendName } from '../../../src/training/engine/backend';
 
 const nativeInstalled = (pkg: string): boolean => {
   try {
@@ -11,8 +11,8 @@ const nativeInstalled = (pkg: string): boolean => {
 };
 
 test('unknown backend names are rejected with the valid choices', () => {
-  expect(() => initBackend({ prefer: ['wasm', 'webgpu' as BackendName] })).toThrow(
-    'Unsupported backend: "webgpu". Should be one of: tensorflow-gpu, tensorflow, wasm, cpu.');
+  expect(() => initBackend({ prefer: ['wasm', 'metal' as BackendName] })).toThrow(
+    'Unsupported backend: "metal". Should be one of: webgpu, tensorflow-gpu, tensorflow, wasm, cpu.');
   expect(() => initBackend({ prefer: [] })).toThrow('prefer is empty');
 });
 
@@ -22,7 +22,7 @@ test('picks the fastest available backend, records every attempt, and is idempot
   expect(currentBackend()).toBe(info);
   expect(await initBackend({ prefer: ['cpu'] })).toBe(info);
   expect(info.tried[info.tried.length - 1]).toEqual({ name: info.name, ok: true });
-  expect(info.tried.map((t) => t.name)).toEqual(BACKEND_NAMES.slice(0, info.tried.length));
+  expect(info.tried.map((t) => t.name)).toEqual(DEFAULT_BACKENDS.slice(0, info.tried.length));
   expect(tf.getBackend()).toBe(info.name === 'tensorflow-gpu' ? 'tensorflow' : info.name);
 
   // Where the native bindings are absent (this machine, CI), they are skipped quietly with a reason.
