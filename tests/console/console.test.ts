@@ -30,7 +30,8 @@ function newest(p: string): number {
 function ensureConsoleBuilt(): void {
   const index = path.join(ROOT, 'console', 'dist', 'index.html');
   if (fs.existsSync(index) && newest(path.join(ROOT, 'console', 'src')) <= fs.statSync(index).mtimeMs) return;
-  execSync('npm run build:console', { cwd: ROOT, stdio: 'inherit' });
+  // Jest sets NODE_ENV=test, which would make Vite bundle React's development build.
+  execSync('npm run build:console', { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
 }
 
 async function launch(): Promise<{ context: BrowserContext; profile: string }> {
@@ -80,7 +81,7 @@ describe('web console in a real browser', () => {
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
     });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await context?.close();
@@ -191,6 +192,14 @@ describe('web console in a real browser', () => {
     expect(space).toEqual({ status: 'READY', rows: ROWS });
     await page.waitForFunction((n) => document.querySelector('[data-testid="map-canvas"]')?.getAttribute('data-drawn') === String(n), ROWS);
     expect(Number(await canvas.getAttribute('data-drawn'))).toBe(space.rows);
+    // Hover shows the row; a click runs `similar` with it and highlights its neighbours on the map.
+    const [x, y] = (await canvas.getAttribute('data-point0'))!.split(',').map(Number);
+    await canvas.hover({ position: { x: x!, y: y! } });
+    await page.getByTestId('map-tooltip').getByTestId('preview-item').waitFor();
+    await canvas.click({ position: { x: x!, y: y! } });
+    await page.getByTestId('neighbors').getByTestId('neighbor').nth(9).waitFor();
+    expect(await page.getByTestId('neighbors').getByTestId('neighbor').count()).toBe(10);
+    await page.waitForFunction(() => document.querySelector('[data-testid="map-canvas"]')?.getAttribute('data-highlighted') === '10');
     await shot(page, '06-map');
   });
 

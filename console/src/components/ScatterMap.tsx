@@ -63,6 +63,8 @@ export function ScatterMap(props: {
   const [view, setView] = useState<View>({ scale: 1, dx: 0, dy: 0 });
   const [size, setSize] = useState({ w: 800, h: props.height ?? 560 });
   const [drawn, setDrawn] = useState(0);
+  /** Where point 0 is on the canvas (CSS px), so tests can hover and click a known point. */
+  const [point0, setPoint0] = useState('');
   const drag = useRef<{ x: number; y: number; moved: boolean } | null>(null);
   const { norm, grid } = useMemo(() => layout(props.points.xy), [props.points.xy]);
   const n = norm.length / 2;
@@ -130,6 +132,10 @@ export function ScatterMap(props: {
       ctx.stroke();
     }
     setDrawn(count);
+    if (n > 0) {
+      const p0 = toScreen(0);
+      setPoint0(`${p0.x.toFixed(1)},${p0.y.toFixed(1)}`);
+    }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [norm, view, size, props.highlight, props.selected, props.points.labelIds]);
 
@@ -168,6 +174,8 @@ export function ScatterMap(props: {
       data-testid="map-canvas"
       data-drawn={drawn}
       data-points={n}
+      data-point0={point0}
+      data-highlighted={props.highlight?.size ?? 0}
       onWheel={(e) => {
         const at = local(e);
         const f = e.deltaY < 0 ? 1.2 : 1 / 1.2;

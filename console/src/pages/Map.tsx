@@ -87,7 +87,6 @@ function SpaceMap({ space }: { space: Space }) {
     `query($id: ID!, $m: ProjectionMethod) { embeddingProjection(spaceId: $id, method: $m, limit: 50000) { count total coords rows labels labelIds splits } }`,
     { id: space.id, m: method },
   );
-  const ref = useQuery<{ modelVersion: { id: string } }>(`query($m: ID!) { modelVersion(id: $m) { id } }`, { m: space.modelVersionId });
   const p = q.data?.embeddingProjection;
   const points = useMemo<MapPoints | null>(() => (p ? { xy: decodeFloat32(p.coords), labelIds: p.labelIds, labels: p.labels } : null), [p]);
   const rowToPoint = useMemo(() => new Map((p?.rows ?? []).map((r, i) => [r, i])), [p]);
@@ -132,7 +131,7 @@ function SpaceMap({ space }: { space: Space }) {
       const query = item.image ? { image: item.image.replace(/^data:[^,]*,/, '') } : item.sequence ? { sequence: item.sequence } : { text: item.text ?? '' };
       const d = await gql<{ similar: { neighbors: Array<{ row: number; score: number; label: string | null; split: string }> } }>(
         `query($i: SimilarInput!) { similar(input: $i) { neighbors { row score label split } } }`,
-        { i: { model: ref.data?.modelVersion.id ?? space.modelVersionId, datasetVersionId: space.datasetVersionId, query, k: 10 } },
+        { i: { model: space.modelVersionId, datasetVersionId: space.datasetVersionId, query, k: 10 } },
       );
       const rows = d.similar.neighbors.map((n) => n.row);
       const items = rows.length
