@@ -120,7 +120,7 @@ interface RunDetail extends RunRow {
 
 const RUN = `query($id: ID!) { run(id: $id) { id kind status progress step totalSteps createdAt startedAt finishedAt attempt maxAttempts error backend
   dispatcher checkpointStep heartbeatAt experimentId datasetVersionId baseModelVersionId
-  metrics(last: 10000) { name step value attempt } logs(tail: 200) { at level message attempt }
+  metrics { name step value attempt } logs(tail: 200) { at level message attempt }
   model { modelId modelVersionId name version embeddingDim } } }`;
 
 /** One series per metric name; a step reported again by a retried attempt keeps the newest attempt's value. */
