@@ -118,7 +118,7 @@ describe('embedding map API', () => {
     t.platform.services.projections['cache'].clear();
     const u2 = (await t.exec(PROJECT, { id: spaceId, m: 'UMAP' }, { key: acme.keys.READER })).body.data!.embeddingProjection;
     expect(u2.coords).toBe(u1.coords);
-  });
+  }, 180_000);
 
   test('bad input is BAD_USER_INPUT; another tenant’s space or version is NOT_FOUND; no key is UNAUTHENTICATED', async () => {
     expect(codes(await t.exec(PROJECT, { id: spaceId, l: 0 }, { key: acme.keys.READER }))).toEqual(['BAD_USER_INPUT']);
