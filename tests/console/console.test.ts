@@ -19,7 +19,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const ROWS = 120;
 
-jest.setTimeout(240_000);
+jest.setTimeout(480_000);
 
 function newest(p: string): number {
   const st = fs.statSync(p);
@@ -157,7 +157,7 @@ describe('web console in a real browser', () => {
       }),
     ]);
     state.runId = decodeURIComponent(page.url().split('#/runs/')[1]!);
-    await page.locator('[data-testid="run-status"][data-status="SUCCEEDED"]').waitFor({ timeout: 150_000 });
+    await page.locator('[data-testid="run-status"][data-status="SUCCEEDED"]').waitFor({ timeout: 420_000 });
     const run = (await api(`query($id: ID!) { run(id: $id) { status metrics { name step attempt } model { modelId modelVersionId } } }`, { id: state.runId })).run;
     expect(run.status).toBe('SUCCEEDED');
     // The page asks for the same window as this query (the newest 1000 points of every series).
