@@ -27,5 +27,15 @@ if (stale) {
   process.stdout.write('Building Pretext (first start, or sources changed)...\n');
   execSync('npm run build', { cwd: root, stdio: 'inherit' });
 }
+// The web console (console/, its own Vite build) is rebuilt on its own when its sources are newer than its output.
+const consoleIndex = path.join(root, 'console', 'dist', 'index.html');
+const consoleInputs = ['src', 'index.html', 'package.json', 'vite.config.ts'].map((p) => path.join(root, 'console', p));
+const consoleStale =
+  !stale &&
+  (!fs.existsSync(consoleIndex) || consoleInputs.some((p) => fs.existsSync(p) && newestMtime(p) > fs.statSync(consoleIndex).mtimeMs));
+if (consoleStale) {
+  process.stdout.write('Building the web console...\n');
+  execSync('npm run build:console', { cwd: root, stdio: 'inherit' });
+}
 process.argv = [process.argv[0], path.join(root, 'bin', 'pretext.js'), 'serve', ...process.argv.slice(2)];
 require(path.join(root, 'bin', 'pretext.js'));

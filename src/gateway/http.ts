@@ -7,6 +7,7 @@ import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import type { Platform } from '../platform';
 import { LocalObjectStore } from '../storage';
 import { localStorageRouter } from '../storage/local-http';
+import { CONSOLE_PATH, consoleRouter } from './console-static';
 import { embeddingsRouter } from './rest-embeddings';
 import { trainerRouter } from './trainer-api';
 
@@ -62,6 +63,7 @@ export async function createHttpApp(platform: Platform): Promise<express.Express
   const app = express();
   app.disable('x-powered-by');
   app.use(createRestApp(platform));
+  app.use(CONSOLE_PATH, consoleRouter());
 
   await platform.apollo.start();
   app.use(

@@ -4,6 +4,7 @@ import { authResolvers } from '../modules/auth/resolvers';
 import { tenantResolvers } from '../modules/tenants/resolvers';
 import { datasetResolvers } from '../modules/datasets/resolvers';
 import { modelResolvers } from '../modules/models/resolvers';
+import { projectionResolvers } from '../modules/models/projection-resolvers';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { runResolvers } from '../modules/runs/resolvers';
 import { fineTuneResolvers } from '../modules/finetune/resolvers';
@@ -11,7 +12,7 @@ import type { Resolvers } from './generated/resolvers';
 import { BigIntScalar, DateTimeScalar, JSONScalar } from './scalars';
 import { VERSION } from '../version';
 
-const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, modelResolvers, runResolvers, fineTuneResolvers];
+const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, modelResolvers, projectionResolvers, runResolvers, fineTuneResolvers];
 
 export function mergeResolvers(): Resolvers {
   const merged: Record<string, Record<string, unknown>> = { Query: { version: () => VERSION } };

@@ -11,6 +11,8 @@ import { TenantService } from './tenants/service';
 import { createDatasetServices, type DatasetServiceDeps } from './datasets';
 import type { DatasetService } from './datasets/service';
 import { ModelService } from './models/service';
+import { ProjectionService } from './models/projection';
+import { DatasetRowsService } from './datasets/rows';
 import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
 
@@ -20,6 +22,10 @@ export interface Services {
   apiKeys: ApiKeyService;
   datasets: DatasetService;
   models: ModelService;
+  /** Embedding-map projections and the embedding-space list (the console). */
+  projections: ProjectionService;
+  /** Dataset rows by index (the console's map hover). */
+  datasetRows: DatasetRowsService;
   inference: InferenceRuntime;
   experiments: RunServices['experiments'];
   runs: RunServices['runs'];
@@ -43,13 +49,16 @@ export function createServices(deps: ServiceDeps): Services {
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);
   const models = new ModelService(deps.db, deps.store, inference, deps.log);
+  const datasets = createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets });
   return {
     auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log, keyCache),
     tenants: new TenantService(deps.db, tenantRepo, keyRepo),
     apiKeys: new ApiKeyService(deps.db, keyRepo, keyCache),
     inference,
     models,
-    datasets: createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets }),
+    datasets,
+    projections: new ProjectionService(deps.db, deps.store),
+    datasetRows: new DatasetRowsService(datasets, deps.store),
     ...(({ lifecycle, ...rest }) => ({ ...rest, runLifecycle: lifecycle }))(createRunServices({ db: deps.db, store: deps.store, log: deps.log, jobs: deps.jobs, resolveModel: (t, ref) => models.resolve(t, ref) })),
   };
 }

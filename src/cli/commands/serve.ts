@@ -18,6 +18,7 @@ export function register(program: Command): void {
       const lines = [
         `Pretext ${config.database.kind === 'embedded' ? '(embedded PGlite' : '(Postgres'}, ${config.storage.kind === 'local' ? 'local object store)' : 'S3)'}`,
         `  GraphQL:  ${server.url}/graphql`,
+        `  Console:  ${server.url}/console/`,
         `  Health:   ${server.url}/healthz   Ready: ${server.url}/readyz   Metrics: ${server.url}/metrics`,
       ];
       if (platform.generatedOperatorKey) {

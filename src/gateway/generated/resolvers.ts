@@ -693,17 +693,50 @@ export type Pretext =
   | 'MASKED'
   | 'NEXT_STEP';
 
+/** A 2-D projection of an embedding space's vectors, for drawing it as a map. */
+export type Projection = {
+  __typename?: 'Projection';
+  /** Packed little-endian float32 pairs (x, y) for each point, base64; count × 2 values. */
+  coords: Scalars['String']['output'];
+  /** Points in this projection: every row of the space, or an evenly spaced sample of `limit` rows. */
+  count: Scalars['Int']['output'];
+  /** Each point's index into labels, or -1 where its row has no label. */
+  labelIds: Array<Scalars['Int']['output']>;
+  /** The distinct labels, in the order labelIds refer to them. */
+  labels: Array<Scalars['String']['output']>;
+  method: ProjectionMethod;
+  /** Each point's row index in the dataset version. */
+  rows: Array<Scalars['Int']['output']>;
+  spaceId: Scalars['ID']['output'];
+  /** Each point's split (train, validation, test). */
+  splits: Array<Scalars['String']['output']>;
+  /** Rows the space holds. */
+  total: Scalars['Int']['output'];
+};
+
+export type ProjectionMethod =
+  /** Principal component analysis: the two directions of largest variance (fast; any size). */
+  | 'PCA'
+  /** UMAP (umap-js, seeded): keeps neighbourhoods; slower, so limited to 5 000 points. */
+  | 'UMAP';
+
 export type Query = {
   __typename?: 'Query';
   apiKey: ApiKey;
   /** The caller's tenant's API keys, newest first. */
   apiKeys: Array<ApiKey>;
   dataset: Dataset;
+  /** Rows of a READY dataset version by row index (at most 50 per call), shaped like its preview. */
+  datasetRows: Array<DatasetPreviewItem>;
   datasetVersion: DatasetVersion;
   datasets: DatasetConnection;
   /** Embeds inputs with a model given by id or name[@alias|@vN]. */
   embed: EmbedResult;
+  /** A 2-D projection of a READY embedding space (PCA by default; at most 50 000 points). */
+  embeddingProjection: Projection;
   embeddingSpace: EmbeddingSpace;
+  /** The caller's tenant's embedding spaces, newest first; filtered by model version and/or dataset version. */
+  embeddingSpaces: Array<EmbeddingSpace>;
   experiment: Experiment;
   experiments: ExperimentConnection;
   model: Model;
@@ -743,6 +776,12 @@ export type QueryDatasetArgs = {
 };
 
 
+export type QueryDatasetRowsArgs = {
+  rows: Array<Scalars['Int']['input']>;
+  versionId: Scalars['ID']['input'];
+};
+
+
 export type QueryDatasetVersionArgs = {
   id: Scalars['ID']['input'];
 };
@@ -761,8 +800,21 @@ export type QueryEmbedArgs = {
 };
 
 
+export type QueryEmbeddingProjectionArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  method?: InputMaybe<ProjectionMethod>;
+  spaceId: Scalars['ID']['input'];
+};
+
+
 export type QueryEmbeddingSpaceArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryEmbeddingSpacesArgs = {
+  datasetVersionId?: InputMaybe<Scalars['ID']['input']>;
+  modelVersionId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -1194,6 +1246,8 @@ export type ResolversTypes = {
   PredictResult: ResolverTypeWrapper<Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversTypes['ModelVersion'] }>;
   Prediction: ResolverTypeWrapper<Prediction>;
   Pretext: Pretext;
+  Projection: ResolverTypeWrapper<Projection>;
+  ProjectionMethod: ProjectionMethod;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisteredModel: ResolverTypeWrapper<RegisteredModel>;
   ResourcesInput: ResourcesInput;
@@ -1276,6 +1330,7 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   PredictResult: Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversParentTypes['ModelVersion'] };
   Prediction: Prediction;
+  Projection: Projection;
   Query: Record<PropertyKey, never>;
   RegisteredModel: RegisteredModel;
   ResourcesInput: ResourcesInput;
@@ -1585,14 +1640,29 @@ export type PredictionResolvers<ContextType = GatewayContext, ParentType extends
   values?: Resolver<Maybe<Array<ResolversTypes['Float']>>, ParentType, ContextType>;
 };
 
+export type ProjectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Projection'] = ResolversParentTypes['Projection']> = {
+  coords?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  labelIds?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  labels?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['ProjectionMethod'], ParentType, ContextType>;
+  rows?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  spaceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  splits?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<QueryApiKeyArgs, 'id'>>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<QueryApiKeysArgs, 'includeRevoked'>>;
   dataset?: Resolver<ResolversTypes['Dataset'], ParentType, ContextType, RequireFields<QueryDatasetArgs, 'id'>>;
+  datasetRows?: Resolver<Array<ResolversTypes['DatasetPreviewItem']>, ParentType, ContextType, RequireFields<QueryDatasetRowsArgs, 'rows' | 'versionId'>>;
   datasetVersion?: Resolver<ResolversTypes['DatasetVersion'], ParentType, ContextType, RequireFields<QueryDatasetVersionArgs, 'id'>>;
   datasets?: Resolver<ResolversTypes['DatasetConnection'], ParentType, ContextType, RequireFields<QueryDatasetsArgs, 'first'>>;
   embed?: Resolver<ResolversTypes['EmbedResult'], ParentType, ContextType, RequireFields<QueryEmbedArgs, 'inputs' | 'model'>>;
+  embeddingProjection?: Resolver<ResolversTypes['Projection'], ParentType, ContextType, RequireFields<QueryEmbeddingProjectionArgs, 'limit' | 'method' | 'spaceId'>>;
   embeddingSpace?: Resolver<ResolversTypes['EmbeddingSpace'], ParentType, ContextType, RequireFields<QueryEmbeddingSpaceArgs, 'id'>>;
+  embeddingSpaces?: Resolver<Array<ResolversTypes['EmbeddingSpace']>, ParentType, ContextType, Partial<QueryEmbeddingSpacesArgs>>;
   experiment?: Resolver<ResolversTypes['Experiment'], ParentType, ContextType, RequireFields<QueryExperimentArgs, 'id'>>;
   experiments?: Resolver<ResolversTypes['ExperimentConnection'], ParentType, ContextType, RequireFields<QueryExperimentsArgs, 'first'>>;
   model?: Resolver<ResolversTypes['Model'], ParentType, ContextType, RequireFields<QueryModelArgs, 'id'>>;
@@ -1765,6 +1835,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   PredictResult?: PredictResultResolvers<ContextType>;
   Prediction?: PredictionResolvers<ContextType>;
+  Projection?: ProjectionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RegisteredModel?: RegisteredModelResolvers<ContextType>;
   RevokeApiKeyPayload?: RevokeApiKeyPayloadResolvers<ContextType>;

@@ -96,6 +96,11 @@ export class HnswIndex {
     return neighbors.map((index, i) => ({ index, score: 1 - distances[i] })).sort((a, b) => b.score - a.score || a.index - b.index);
   }
 
+  /** The stored vector of point `index` (unit length in a cosine index); embedding maps project these. */
+  vector(index: number): number[] {
+    return this.inner.getPoint(index);
+  }
+
   toBytes(): Uint8Array {
     return withTempFile((file) => {
       this.inner.writeIndexSync(file);
