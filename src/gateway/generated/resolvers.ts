@@ -245,11 +245,16 @@ export type DatasetVersionStatus =
   /** Files are being added; the version can still change. */
   | 'UPLOADING';
 
+/** Exactly one field per input. */
 export type EmbedInput = {
   /** Image bytes (PNG/JPEG), base64. */
   image?: InputMaybe<Scalars['String']['input']>;
+  /** Decoded image: uint8 pixels, row-major height × width × channels (HWC), shape [H, W, C] of the model's size. */
+  pixels?: InputMaybe<PackedArrayInput>;
   /** Time steps × features. */
   sequence?: InputMaybe<Array<Array<Scalars['Float']['input']>>>;
+  /** A sequence as float32 little-endian, time-major, shape [T, F]; NaN and Infinity are refused. */
+  tensor?: InputMaybe<PackedArrayInput>;
   text?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -623,6 +628,17 @@ export type Neighbor = {
   /** Cosine similarity; larger is closer. */
   score: Scalars['Float']['output'];
   split: Scalars['String']['output'];
+};
+
+/**
+ * An array sent as its packed bytes: nothing to decode but base64. The shape must equal the model's input shape and
+ * the byte count must equal the shape's product × the element size, or the input is refused (BAD_USER_INPUT).
+ */
+export type PackedArrayInput = {
+  /** The values' bytes, base64 (standard or URL-safe alphabet). */
+  base64: Scalars['String']['input'];
+  /** Dimensions, outermost first. */
+  shape: Array<Scalars['Int']['input']>;
 };
 
 export type PageInfo = {
@@ -1123,6 +1139,7 @@ export type ResolversTypes = {
   MultipartUpload: ResolverTypeWrapper<Omit<MultipartUpload, 'file'> & { file: ResolversTypes['DatasetFile'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Neighbor: ResolverTypeWrapper<Neighbor>;
+  PackedArrayInput: PackedArrayInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PredictResult: ResolverTypeWrapper<Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversTypes['ModelVersion'] }>;
   Prediction: ResolverTypeWrapper<Prediction>;
@@ -1203,6 +1220,7 @@ export type ResolversParentTypes = {
   MultipartUpload: Omit<MultipartUpload, 'file'> & { file: ResolversParentTypes['DatasetFile'] };
   Mutation: Record<PropertyKey, never>;
   Neighbor: Neighbor;
+  PackedArrayInput: PackedArrayInput;
   PageInfo: PageInfo;
   PredictResult: Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversParentTypes['ModelVersion'] };
   Prediction: Prediction;
