@@ -38,6 +38,14 @@ const EnvSchema = z.object({
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
+    /** Worker threads per loaded model, each with its own onnxruntime session (0: run on the event loop). */
+    PRETEXT_INFERENCE_WORKERS: z.coerce.number().int().min(0).max(64).default(1),
+    /** onnxruntime threads per session; default: the cores divided among the workers. */
+    PRETEXT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+    /** Most rows in one forward pass; concurrent requests are merged up to this. */
+    PRETEXT_BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(4096).default(64),
+    /** How long the oldest queued row may wait for others to join its batch. */
+    PRETEXT_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
     /** Largest file accepted through a GraphQL multipart upload; larger files use presigned multipart uploads. */
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(256 * 2 ** 20),
     /** Largest file accepted through a presigned multipart upload. */
@@ -135,6 +143,7 @@ export interface Config {
   logLevel: string;
   introspection: boolean;
   limits: { maxBodyBytes: number; maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+  inference: { workers: number; intraOpThreads?: number; maxBatchSize: number; maxWaitMs: number };
   datasets: {
     maxUploadBytes: number;
     maxMultipartBytes: number;
@@ -303,6 +312,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCost: e.GRAPHQL_MAX_COST,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+    },
+    inference: {
+      workers: e.PRETEXT_INFERENCE_WORKERS,
+      ...(e.PRETEXT_INFERENCE_THREADS ? { intraOpThreads: e.PRETEXT_INFERENCE_THREADS } : {}),
+      maxBatchSize: e.PRETEXT_BATCH_MAX_SIZE,
+      maxWaitMs: e.PRETEXT_BATCH_MAX_WAIT_MS,
     },
     datasets: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

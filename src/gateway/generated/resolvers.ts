@@ -278,11 +278,18 @@ export type EmbedResult = {
 
 export type Embedding = {
   __typename?: 'Embedding';
+  /**
+   * The packed vector, base64 — the cheap form to ask for: BASE64 the float32 values (little-endian), INT8 the
+   * quantized integers as signed bytes, BINARY the packed sign bits (as in bytes). Null for FLOAT.
+   */
   base64: Maybe<Scalars['String']['output']>;
+  /** BINARY: the packed sign bits. */
   bytes: Maybe<Array<Scalars['Int']['output']>>;
   encoding: EmbeddingEncoding;
   index: Scalars['Int']['output'];
+  /** INT8: value ≈ integer × scale. */
   scale: Maybe<Scalars['Float']['output']>;
+  /** FLOAT: the vector; INT8: the quantized integers. */
   values: Maybe<Array<Scalars['Float']['output']>>;
 };
 
