@@ -264,3 +264,30 @@ with torch.inference_mode():
         out.append({"batch": bs, "threads": threads, "perSecond": rows / (time.perf_counter() - t0)})
 print(json.dumps(out))
 `;
+
+// `npx tsx bench/embed.ts [--quick] [--workers N]`: the same run as `pretext bench embed --json`, from source.
+if (require.main === module) {
+  const arg = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const { measureServing } = require('./embed-gateway') as typeof import('./embed-gateway');
+  const workers = arg('--workers');
+  const concurrency = arg('--concurrency');
+  run({
+    quick: process.argv.includes('--quick'),
+    serving: measureServing,
+    log: (m) => process.stderr.write(`${m}\n`),
+    ...(workers !== undefined ? { workers: Number(workers) } : {}),
+    ...(concurrency !== undefined ? { concurrency: Number(concurrency) } : {}),
+  }).then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`embed bench failed: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
