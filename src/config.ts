@@ -1,5 +1,6 @@
 // All settings, parsed once at start-up from the environment. Every bad variable is reported at once, with what
 // was expected, so an operator fixes a deployment in one go. Nothing else in src/ reads process.env.
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -38,8 +39,8 @@ const EnvSchema = z.object({
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
-    /** Worker threads per loaded model, each with its own onnxruntime session (0: run on the event loop). */
-    PRETEXT_INFERENCE_WORKERS: z.coerce.number().int().min(0).max(64).default(1),
+    /** Worker threads per loaded model, each with its own onnxruntime session (0: run on the event loop); default one per core, at most 8. */
+    PRETEXT_INFERENCE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
     /** onnxruntime threads per session; default: the cores divided among the workers. */
     PRETEXT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
     /** Most rows in one forward pass; concurrent requests are merged up to this. */
@@ -314,7 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
     },
     inference: {
-      workers: e.PRETEXT_INFERENCE_WORKERS,
+      // One single-threaded session per core measured best on the 2-core reference machine (docs/serving.md).
+      workers: e.PRETEXT_INFERENCE_WORKERS ?? Math.min(8, os.availableParallelism()),
       ...(e.PRETEXT_INFERENCE_THREADS ? { intraOpThreads: e.PRETEXT_INFERENCE_THREADS } : {}),
       maxBatchSize: e.PRETEXT_BATCH_MAX_SIZE,
       maxWaitMs: e.PRETEXT_BATCH_MAX_WAIT_MS,
