@@ -35,7 +35,7 @@ test('every grey level stored as RGB decodes to itself for a 1-channel model, ex
 
 test('anything else falls back to the general decoder: other sizes, alpha, palettes, 16-bit, interlaced, corrupt bytes, JPEG', async () => {
   const px = Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i * 13) % 256);
-  const rgb = (o: sharp.PngOptions = {}) => sharp(Buffer.from(px), { raw: { width: 8, height: 8, channels: 3 } }).png(o).toBuffer();
+  const rgb = (o: Parameters<ReturnType<typeof sharp>['png']>[0] = {}) => sharp(Buffer.from(px), { raw: { width: 8, height: 8, channels: 3 } }).png(o).toBuffer();
   const ok = await rgb();
   expect(decodeExactPng(ok, shapeOf(8, 8, 3))).not.toBeNull();
   expect(decodeExactPng(ok, shapeOf(4, 4, 3))).toBeNull(); // needs a resize
