@@ -1,5 +1,6 @@
 // All settings, parsed once at start-up from the environment. Every bad variable is reported at once, with what
 // was expected, so an operator fixes a deployment in one go. Nothing else in src/ reads process.env.
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -38,6 +39,14 @@ const EnvSchema = z.object({
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
+    /** Worker threads per loaded model, each with its own onnxruntime session (0: run on the event loop); default one per core, at most 8. */
+    PRETEXT_INFERENCE_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+    /** onnxruntime threads per session; default: the cores divided among the workers. */
+    PRETEXT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+    /** Most rows in one forward pass; concurrent requests are merged up to this. */
+    PRETEXT_BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(4096).default(64),
+    /** How long the oldest queued row may wait for others to join its batch. */
+    PRETEXT_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
     /** Largest file accepted through a GraphQL multipart upload; larger files use presigned multipart uploads. */
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(256 * 2 ** 20),
     /** Largest file accepted through a presigned multipart upload. */
@@ -140,6 +149,7 @@ export interface Config {
   logLevel: string;
   introspection: boolean;
   limits: { maxBodyBytes: number; maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+  inference: { workers: number; intraOpThreads?: number; maxBatchSize: number; maxWaitMs: number };
   datasets: {
     maxUploadBytes: number;
     maxMultipartBytes: number;
@@ -310,6 +320,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCost: e.GRAPHQL_MAX_COST,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+    },
+    inference: {
+      // One single-threaded session per core measured best on the 2-core reference machine (docs/serving.md).
+      workers: e.PRETEXT_INFERENCE_WORKERS ?? Math.min(8, os.availableParallelism()),
+      ...(e.PRETEXT_INFERENCE_THREADS ? { intraOpThreads: e.PRETEXT_INFERENCE_THREADS } : {}),
+      maxBatchSize: e.PRETEXT_BATCH_MAX_SIZE,
+      maxWaitMs: e.PRETEXT_BATCH_MAX_WAIT_MS,
     },
     datasets: {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -89,6 +89,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     log,
     operatorKeyHash: operator.hash,
     datasets: config.datasets,
+    inference: config.inference,
     jobs: {
       config: config.jobs,
       dispatcher: jobs.dispatcher,

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { parse, type GraphQLFormattedError } from 'graphql';
@@ -67,7 +68,11 @@ export function createApolloServer(opts: {
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: opts.limits.maxTokens },
     validationRules: protection.validationRules,
-    plugins: [...protection.plugins, opts.metrics.plugin, loggingPlugin()],
+    // Automatic persisted queries are on (Apollo's default, in its bounded in-memory cache): a client may send only
+    // the query's sha256 once the server has seen it; a hash that does not match the query sent is refused.
+    persistedQueries: {},
+    // No field sets cache hints, so the cache-control plugin's per-field hook is pure overhead (docs/serving.md).
+    plugins: [...protection.plugins, opts.metrics.plugin, loggingPlugin(), ApolloServerPluginCacheControlDisabled()],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const original = unwrapResolverError(error);
       const code = String(formatted.extensions?.code ?? '');
@@ -75,6 +80,13 @@ export function createApolloServer(opts: {
         if (dev) return formatted;
         const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
         return { ...formatted, extensions };
+      }
+      // Request-level refusals Apollo raises without a code but with a 4xx status (an APQ hash that does not match
+      // its query) are the client's mistake, not an outage: they keep their message, typed BAD_REQUEST.
+      const status = (error as { extensions?: { http?: { status?: number } } } | null)?.extensions?.http?.status;
+      if (!formatted.path && status !== undefined && status >= 400 && status < 500) {
+        const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+        return { ...formatted, extensions: { ...(dev ? extensions : {}), code: 'BAD_REQUEST' } };
       }
       // Anything else is a bug or an outage: the client gets a code, the log gets the details.
       return {

@@ -8,6 +8,7 @@ import type { Platform } from '../platform';
 import { LocalObjectStore } from '../storage';
 import { localStorageRouter } from '../storage/local-http';
 import { CONSOLE_PATH, consoleRouter } from './console-static';
+import { graphqlRoute } from './graphql-http';
 import { embeddingsRouter } from './rest-embeddings';
 import { trainerRouter } from './trainer-api';
 
@@ -97,7 +98,16 @@ export interface RunningServer {
 
 export async function startHttpServer(platform: Platform, opts: { port: number; host: string }): Promise<RunningServer> {
   const app = await createHttpApp(platform);
-  const server = http.createServer(app);
+  // JSON GraphQL posts take the lean route; everything else (uploads, GET, REST, health) goes through express.
+  const fast = graphqlRoute({
+    apollo: platform.apollo,
+    maxBodyBytes: platform.config.limits.maxBodyBytes,
+    buildContext: (headers) => platform.buildContext(headers),
+    onError: (err) => platform.log.error({ err }, 'unhandled HTTP error'),
+  });
+  const server = http.createServer((req, res) => {
+    if (!fast(req, res)) app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, resolve);

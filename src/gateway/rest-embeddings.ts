@@ -1,8 +1,14 @@
-// POST /v1/embeddings: the OpenAI embeddings request/response shape for text models, so existing OpenAI clients
-// can point their base URL at Pretext. Same auth, service and limits as the GraphQL `embed` query.
+// POST /v1/embeddings: the OpenAI embeddings request/response shape, so existing OpenAI clients can point their
+// base URL at Pretext. Same auth, service, limits and runtime path as the GraphQL `embed` query.
+// `input` is a string or a list of strings (text models), or — a Pretext extension for image and sequence models —
+// a list of EmbedInput objects ({ image } / { pixels: { base64, shape } } / { sequence } / { tensor }).
+// `encoding_format: "base64"` answers packed float32 (little-endian), as OpenAI's clients expect.
 import express, { type Router } from 'express';
 import { AppError } from '../errors';
 import type { Platform } from '../platform';
+
+/** Model names by id, so a request does not query the registry for the name it echoes back. */
+const NAME_TTL_MS = 60_000;
 
 function openAiError(res: express.Response, status: number, type: string, message: string, code: string | null = null): void {
   res.status(status).json({ error: { message, type, param: null, code } });
@@ -10,15 +16,46 @@ function openAiError(res: express.Response, status: number, type: string, messag
 
 const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, QUOTA_EXCEEDED: 429, CONFLICT: 409 };
 
+const INPUT_KEYS = new Set(['text', 'image', 'pixels', 'sequence', 'tensor']);
+
+/** Strings → text inputs; objects with exactly the EmbedInput keys pass through; anything else is null. */
+function parseInputs(input: unknown): Array<Record<string, unknown>> | null {
+  if (typeof input === 'string') return [{ text: input }];
+  if (!Array.isArray(input) || input.length === 0) return null;
+  const out: Array<Record<string, unknown>> = [];
+  for (const x of input) {
+    if (typeof x === 'string') out.push({ text: x });
+    else if (x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).every((k) => INPUT_KEYS.has(k))) out.push(x as Record<string, unknown>);
+    else return null;
+  }
+  return out;
+}
+
 export function embeddingsRouter(platform: Platform): Router {
   const router = express.Router();
+  const names = new Map<string, { name: string; expires: number }>();
+  const modelName = async (version: Parameters<typeof platform.services.models.modelOf>[0]) => {
+    const hit = names.get(version.modelId);
+    if (hit && hit.expires > Date.now()) return hit.name;
+    const { name } = await platform.services.models.modelOf(version);
+    if (names.size >= 10_000) names.delete(names.keys().next().value!);
+    names.set(version.modelId, { name, expires: Date.now() + NAME_TTL_MS });
+    return name;
+  };
   router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxBodyBytes }), async (req, res) => {
     try {
       const ctx = await platform.buildContext(req.headers);
       const body = (req.body ?? {}) as { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
       if (typeof body.model !== 'string' || !body.model) return openAiError(res, 400, 'invalid_request_error', 'model is required (a model id or name[@alias])');
-      const texts = typeof body.input === 'string' ? [body.input] : Array.isArray(body.input) && body.input.every((x) => typeof x === 'string') ? (body.input as string[]) : null;
-      if (!texts || texts.length === 0) return openAiError(res, 400, 'invalid_request_error', 'input must be a string or a non-empty array of strings (token arrays are not supported)');
+      const inputs = parseInputs(body.input);
+      if (!inputs) {
+        return openAiError(
+          res,
+          400,
+          'invalid_request_error',
+          'input must be a string or a non-empty array of strings (token arrays are not supported), or for image and sequence models a non-empty array of { image } / { pixels } / { sequence } / { tensor } objects',
+        );
+      }
       const format = body.encoding_format ?? 'float';
       if (format !== 'float' && format !== 'base64') return openAiError(res, 400, 'invalid_request_error', 'encoding_format must be "float" or "base64"');
       if (body.dimensions !== undefined && (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions))) {
@@ -26,16 +63,15 @@ export function embeddingsRouter(platform: Platform): Router {
       }
       const out = await platform.services.models.embed(ctx.principal, {
         model: body.model,
-        inputs: texts.map((text) => ({ text })),
+        inputs: inputs as never,
         options: { encoding: format === 'base64' ? 'BASE64' : 'FLOAT', ...(body.dimensions !== undefined ? { dimensions: body.dimensions as number } : {}) },
       });
-      const model = await platform.services.models.modelOf(out.modelVersion);
-      if (model.modality !== 'TEXT') return openAiError(res, 400, 'invalid_request_error', `/v1/embeddings serves text models; ${model.name} is ${model.modality}`);
-      const tokens = texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0);
+      const name = await modelName(out.modelVersion);
+      const tokens = inputs.reduce((n, x) => n + (typeof x.text === 'string' ? x.text.split(/\s+/).filter(Boolean).length : 0), 0);
       res.json({
         object: 'list',
         data: out.embeddings.map((e) => ({ object: 'embedding', index: e.index, embedding: 'base64' in e ? e.base64 : (e as { values: number[] }).values })),
-        model: `${model.name}@v${out.modelVersion.version}`,
+        model: `${name}@v${out.modelVersion.version}`,
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       });
     } catch (err) {

@@ -12,14 +12,19 @@
  *
  * Encodings:
  *   FLOAT   values: number[] (float32 precision).
- *   BASE64  the row's float32 values, little-endian, 4 bytes each, base64 (standard alphabet, padded).
+ *   BASE64  the row's float32 values, little-endian, 4 bytes each, base64 (standard alphabet, padded), encoded
+ *           straight from the output buffer (no per-value work on a little-endian host).
  *   INT8    symmetric per-vector quantization: scale = max|v| / 127, q = round(v / scale) ∈ [-127, 127];
  *           v ≈ q × scale (error ≤ scale / 2 per value). -128 is never used, so negation is exact. An all-zero
- *           row has scale 0 and q all 0.
+ *           row has scale 0 and q all 0. base64: the q values as signed bytes (one per dimension).
  *   BINARY  one sign bit per dimension, 1 when v > 0, packed 8 per byte, most significant bit first (numpy
- *           packbits' default order); the last byte is zero-padded. bytes: number[] of length ceil(dims / 8).
- *           Hamming distance between two packed vectors approximates their angle.
+ *           packbits' default order); the last byte is zero-padded. bytes: number[] of length ceil(dims / 8);
+ *           base64: the same bytes. Hamming distance between two packed vectors approximates their angle.
+ * The packed `base64` form of every encoding lets a client skip JSON number lists entirely.
  */
+import { endianness } from 'node:os';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 export const ENCODINGS = ['FLOAT', 'BASE64', 'INT8', 'BINARY'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
@@ -27,8 +32,8 @@ export type Encoding = (typeof ENCODINGS)[number];
 export type EncodedVector =
   | { encoding: 'FLOAT'; values: number[] }
   | { encoding: 'BASE64'; base64: string }
-  | { encoding: 'INT8'; values: number[]; scale: number }
-  | { encoding: 'BINARY'; bytes: number[] };
+  | { encoding: 'INT8'; values: number[]; scale: number; base64: string }
+  | { encoding: 'BINARY'; bytes: number[]; base64: string };
 
 export function l2Normalize(data: Float32Array, width: number): Float32Array {
   for (let off = 0; off < data.length; off += width) {
@@ -68,25 +73,30 @@ export function encodeVector(v: Float32Array, encoding: Encoding): EncodedVector
   switch (encoding) {
     case 'FLOAT':
       return { encoding, values: Array.from(v) };
-    case 'BASE64': {
-      const bytes = Buffer.alloc(v.length * 4);
-      for (let i = 0; i < v.length; i++) bytes.writeFloatLE(v[i], i * 4);
-      return { encoding, base64: bytes.toString('base64') };
-    }
+    case 'BASE64':
+      return { encoding, base64: float32Base64(v) };
     case 'INT8': {
       let max = 0;
       for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
       const scale = max / 127;
-      const values = new Array<number>(v.length);
-      for (let i = 0; i < v.length; i++) values[i] = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(v[i] / scale)));
-      return { encoding, values, scale };
+      const q = new Int8Array(v.length);
+      for (let i = 0; i < v.length; i++) q[i] = scale === 0 ? 0 : Math.max(-127, Math.min(127, Math.round(v[i] / scale)));
+      return { encoding, values: Array.from(q), scale, base64: Buffer.from(q.buffer, q.byteOffset, q.byteLength).toString('base64') };
     }
     case 'BINARY': {
-      const bytes = new Array<number>(Math.ceil(v.length / 8)).fill(0);
-      for (let i = 0; i < v.length; i++) if (v[i] > 0) bytes[i >> 3] |= 0x80 >> (i & 7);
-      return { encoding, bytes };
+      const packed = new Uint8Array(Math.ceil(v.length / 8));
+      for (let i = 0; i < v.length; i++) if (v[i] > 0) packed[i >> 3] |= 0x80 >> (i & 7);
+      return { encoding, bytes: Array.from(packed), base64: Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('base64') };
     }
   }
+}
+
+/** Little-endian float32 bytes of `v`, base64: one native call over the array's own memory on little-endian hosts. */
+export function float32Base64(v: Float32Array): string {
+  if (LITTLE_ENDIAN) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  const bytes = Buffer.alloc(v.length * 4);
+  for (let i = 0; i < v.length; i++) bytes.writeFloatLE(v[i], i * 4);
+  return bytes.toString('base64');
 }
 
 export function decodeBase64Vector(base64: string): Float32Array {

@@ -7,7 +7,8 @@
  *                                  truncate NONE → error, END → keep the start (training's behaviour), START → keep
  *                                  the end.
  *   image    { image }           → base64 (optionally a data: URL) or raw bytes of a PNG/JPEG, decoded by ingest's
- *                                  decodeImage (the upload path) to the spec's H×W×C.
+ *                                  decodeImage (the upload path) to the spec's H×W×C; small PNGs already at
+ *                                  that size take png-fast.ts (same pixels, no sharp pipeline).
  *            { pixels }          → already decoded uint8 HWC pixels (a dataset row), exactly H·W·C values 0..255.
  *   sequence { sequence }        → [T][F] numbers, or a flat time-major Float32Array of T·F; T and F must equal
  *                                  the spec's length and features; NaN/±Infinity rejected.
@@ -18,6 +19,7 @@ import { decodeImage } from '../ingest/image-decode';
 import { DEFAULT_LIMITS } from '../ingest/limits';
 import type { TextTokenizer } from '../training/tokenizer';
 import { type InputProblem, InferenceInputError, InferenceLimitError } from './errors';
+import { decodeExactPng } from './png-fast';
 
 export type InferenceInput =
   | { text: string }
@@ -178,6 +180,9 @@ async function prepareImages(spec: ImageInputSpec, inputs: readonly InferenceInp
       if (spec.channels !== 1 && spec.channels !== 3) {
         return problem(`the model takes ${spec.channels}-channel images, which PNG/JPEG decoding cannot produce; send { pixels } instead`);
       }
+      // Small PNGs already at the model's size skip sharp's per-image set-up (exactly the same pixels; see png-fast.ts).
+      const fast = decodeExactPng(bytes, spec);
+      if (fast) return { kind: 'image', pixels: fast };
       try {
         const pixels = await decodeImage(
           bytes,

@@ -13,6 +13,7 @@
  * Errors: InferenceInputError (bad input, with its index), InferenceLimitError (request limits), OverloadedError
  * (model queue full), InferenceError UNSUPPORTED (e.g. predict on a model without a classifier/regressor output).
  */
+import { availableParallelism } from 'node:os';
 import { type ModelSpec, assertModelSpec, embeddingDim } from '../models/spec';
 import { readModelMetadata } from '../models/onnx/metadata';
 import { TextTokenizer } from '../training/tokenizer';
@@ -51,8 +52,13 @@ export interface RuntimeOptions {
   sizeFactor?: number;
   batch?: Partial<BatcherOptions>;
   limits?: Partial<RequestLimits>;
-  /** onnxruntime threads per operator (default: its choice, one per core). */
+  /** onnxruntime threads per operator (default: its choice, one per core; with workers, cores / workers). */
   intraOpThreads?: number;
+  /**
+   * Worker threads per loaded model, one session each (0: run on the event loop, which onnxruntime-node blocks for
+   * the whole forward pass). With workers, up to that many batches run at once (the batcher's maxInFlight).
+   */
+  workers?: number;
 }
 
 export interface EmbedOptions {
@@ -117,7 +123,7 @@ export class LoadedModel {
   }
 }
 
-export async function loadModel(artifact: ModelArtifact, batch: BatcherOptions, intraOpThreads?: number): Promise<LoadedModel> {
+export async function loadModel(artifact: ModelArtifact, batch: BatcherOptions, intraOpThreads?: number, workers = 0): Promise<LoadedModel> {
   const spec = artifact.spec ? assertModelSpec(artifact.spec) : readModelMetadata(artifact.onnx).spec;
   let tokenizer: TextTokenizer | undefined;
   if (spec.input.kind === 'tokens') {
@@ -133,7 +139,7 @@ export async function loadModel(artifact: ModelArtifact, batch: BatcherOptions, 
       );
     }
   }
-  const session = await loadSession(artifact.onnx, intraOpThreads === undefined ? {} : { intraOpThreads });
+  const session = await loadSession(artifact.onnx, { ...(intraOpThreads === undefined ? {} : { intraOpThreads }), workers });
   if (!session.outputNames.includes('embedding')) {
     await session.dispose();
     throw new InferenceError('UNSUPPORTED', `Model ${artifact.modelVersionId} has no "embedding" output (outputs: ${session.outputNames.join(', ')}); was it exported by exportOnnx?`);
@@ -146,8 +152,15 @@ export class InferenceRuntime {
   private readonly batch: BatcherOptions;
   private readonly cache: SessionCache<LoadedModel>;
 
-  constructor(private readonly opts: RuntimeOptions = {}) {
-    this.batch = resolveBatcherOptions(opts.batch);
+  private readonly intraOpThreads: number | undefined;
+  private readonly workers: number;
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.workers = opts.workers ?? 0;
+    if (!(Number.isInteger(this.workers) && this.workers >= 0)) throw new RangeError(`workers must be an integer ≥ 0, got ${this.workers}.`);
+    // Every worker's session gets its share of the cores, so N workers never run more ORT threads than there are cores.
+    this.intraOpThreads = opts.intraOpThreads ?? (this.workers > 0 ? Math.max(1, Math.floor(availableParallelism() / this.workers)) : undefined);
+    this.batch = resolveBatcherOptions({ ...(this.workers > 0 ? { maxInFlight: this.workers } : {}), ...opts.batch });
     this.limits = { ...DEFAULT_REQUEST_LIMITS, ...opts.limits };
     for (const [key, value] of Object.entries(this.limits)) {
       if (!(Number.isInteger(value) && value >= 1)) throw new RangeError(`limits.${key} must be an integer ≥ 1, got ${value}.`);
@@ -157,7 +170,7 @@ export class InferenceRuntime {
 
   /** The loaded model for an artifact (loaded once, cached). */
   model(artifact: ModelArtifact): Promise<LoadedModel> {
-    return this.cache.get(artifact.modelVersionId, artifact.onnx.byteLength, () => loadModel(artifact, this.batch, this.opts.intraOpThreads));
+    return this.cache.get(artifact.modelVersionId, artifact.onnx.byteLength * Math.max(1, this.workers), () => loadModel(artifact, this.batch, this.intraOpThreads, this.workers));
   }
 
   async embed(artifact: ModelArtifact, inputs: readonly InferenceInput[], options: EmbedOptions = {}): Promise<EmbedResult> {

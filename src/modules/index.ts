@@ -41,10 +41,15 @@ export interface ServiceDeps {
   operatorKeyHash: string | null;
   datasets: DatasetServiceDeps['cfg'];
   jobs: JobsDeps;
+  /** The inference runtime's pool and batching (config.inference); default: on the event loop, default batching. */
+  inference?: { workers: number; intraOpThreads?: number; maxBatchSize: number; maxWaitMs: number };
 }
 
 export function createServices(deps: ServiceDeps): Services {
-  const inference = new InferenceRuntime();
+  const inf = deps.inference;
+  const inference = new InferenceRuntime(
+    inf ? { workers: inf.workers, ...(inf.intraOpThreads ? { intraOpThreads: inf.intraOpThreads } : {}), batch: { maxBatchSize: inf.maxBatchSize, maxWaitMs: inf.maxWaitMs } } : {},
+  );
   const keyCache = new ApiKeyCache();
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);

@@ -13,6 +13,10 @@ import { CONSOLE_CSP } from '../../src/gateway/console-static';
 import { tinySequenceJsonl } from '../helpers/datasets';
 import type { SeededTenant } from '../helpers/platform';
 import { startJobPlatform, type JobPlatform } from '../jobs/helpers';
+// Browser globals inside page.evaluate callbacks (they run in chromium, not in Node; the project has no DOM lib).
+declare const sessionStorage: { getItem(k: string): string | null; length: number };
+declare const localStorage: { length: number };
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '../..');

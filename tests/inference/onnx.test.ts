@@ -61,3 +61,36 @@ test('clear errors for wrong feeds', async () => {
 test('invalid model bytes are rejected at load', async () => {
   await expect(loadSession(new Uint8Array([1, 2, 3, 4]))).rejects.toThrow();
 });
+
+test('worker-thread sessions give the same outputs as in-process ones, run concurrently and report errors', async () => {
+  const local = await loadSession(tinyModel(), { intraOpThreads: 1 });
+  const pooled = await loadSession(tinyModel(), { intraOpThreads: 1, workers: 2 });
+  try {
+    expect(pooled.inputNames).toEqual(['x', 'ids']);
+    expect(pooled.outputNames).toEqual(['y', 'n']);
+    const feeds = (k: number) => ({
+      x: { type: 'float32' as const, data: new Float32Array([k, k + 1, k + 2]), dims: [1, 3] },
+      ids: { type: 'int64' as const, data: [k], dims: [1] },
+    });
+    const outs = await Promise.all(Array.from({ length: 6 }, (_, k) => pooled.run(feeds(k))));
+    for (let k = 0; k < 6; k++) {
+      const want = await local.run(feeds(k));
+      expect(outs[k]!.y.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(outs[k]!.y.data as Float32Array)).toEqual(Array.from(want.y.data as Float32Array));
+      expect(outs[k]!.n.data).toBeInstanceOf(BigInt64Array);
+      expect(Array.from(outs[k]!.n.data as BigInt64Array)).toEqual(Array.from(want.n.data as BigInt64Array));
+    }
+    // The caller's feed arrays stay usable (copied, not transferred away).
+    const f = feeds(1);
+    await pooled.run(f, ['y']);
+    expect(Array.from(f.x.data)).toEqual([1, 2, 3]);
+    await expect(pooled.run({ x: { type: 'float32', data: [1, 2], dims: [1, 3] }, ids: { type: 'int64', data: [1], dims: [1] } })).rejects.toThrow(/2 values do not fill dims/);
+    // A run the runtime refuses (wrong rank) fails alone; the threads keep serving.
+    await expect(pooled.run({ x: { type: 'float32', data: [1, 2, 3], dims: [3] }, ids: { type: 'int64', data: [1], dims: [1] } })).rejects.toThrow();
+    expect(Array.from((await pooled.run(feeds(0))).y.data as Float32Array)).toEqual([0.5, 1, 7]);
+  } finally {
+    await local.dispose();
+    await pooled.dispose();
+  }
+  await expect(loadSession(new Uint8Array([1, 2, 3, 4]), { workers: 1 })).rejects.toThrow();
+});

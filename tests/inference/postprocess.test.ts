@@ -72,7 +72,9 @@ test('INT8: symmetric per-vector scale = max|v|/127, error at most scale/2, zero
     const back = dequantizeInt8(enc[r].values, enc[r].scale);
     for (let i = 0; i < 16; i++) expect(Math.abs(back[i] - row[i])).toBeLessThanOrEqual(enc[r].scale / 2 + 1e-7);
   }
-  expect(enc[1]).toEqual({ encoding: 'INT8', values: new Array(16).fill(0), scale: 0 });
+  expect(enc[1]).toEqual({ encoding: 'INT8', values: new Array(16).fill(0), scale: 0, base64: Buffer.alloc(16).toString('base64') });
+  // The packed form carries the same q values as signed bytes.
+  expect(Array.from(new Int8Array(Buffer.from((enc[0] as unknown as { base64: string }).base64, 'base64')))).toEqual(enc[0].values);
 });
 
 test('BINARY packs sign bits MSB-first into ceil(d/8) bytes', () => {
@@ -80,6 +82,7 @@ test('BINARY packs sign bits MSB-first into ceil(d/8) bytes', () => {
   const [enc] = encodeVectors(v, 10, 'BINARY') as { encoding: 'BINARY'; bytes: number[] }[];
   // bits: 1 0 1 0 0 1 1 0 | 1 0 (zero-padded)
   expect(enc.bytes).toEqual([0b10100110, 0b10000000]);
+  expect(Array.from(Buffer.from((enc as unknown as { base64: string }).base64, 'base64'))).toEqual(enc.bytes);
   expect(Array.from(unpackBinary(enc.bytes, 10))).toEqual([1, -1, 1, -1, -1, 1, 1, -1, 1, -1]);
   expect(() => encodeVectors(v, 10, 'FP16' as 'FLOAT')).toThrow(/Unsupported encoding: "FP16"\. Should be one of: FLOAT, BASE64, INT8, BINARY\./);
 });

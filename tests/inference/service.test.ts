@@ -234,3 +234,28 @@ test('a request whose model is evicted between loading and batching is served by
     await rt.close();
   }
 });
+
+test('worker threads: the runtime with an inference pool gives the same vectors as in-process runs, batching across callers', async () => {
+  const artifact = imageArtifact();
+  const local = new InferenceRuntime({ batch: { maxBatchSize: 8, maxWaitMs: 2 }, intraOpThreads: 1 });
+  const pooled = new InferenceRuntime({ batch: { maxBatchSize: 8, maxWaitMs: 2 }, workers: 2 });
+  try {
+    const r = rng(7);
+    const inputs: InferenceInput[] = Array.from({ length: 24 }, () => ({ pixels: Uint8Array.from({ length: 64 }, () => Math.floor(r() * 256)) }));
+    const [a, b] = await Promise.all([
+      Promise.all(inputs.map((x) => local.embed(artifact, [x], { encoding: 'BASE64' }))),
+      Promise.all(inputs.map((x) => pooled.embed(artifact, [x], { encoding: 'BASE64' }))),
+    ]);
+    for (let i = 0; i < inputs.length; i++) {
+      const va = decodeBase64Vector((a[i]!.vectors[0] as { base64: string }).base64);
+      const vb = decodeBase64Vector((b[i]!.vectors[0] as { base64: string }).base64);
+      expect(maxAbsDiff(va, vb)).toBeLessThanOrEqual(1e-6);
+    }
+    const stats = (await pooled.model(artifact)).batcher.stats();
+    expect(stats.batches).toBeLessThan(stats.rows);
+    expect((await pooled.model(artifact)).batcher.options.maxInFlight).toBe(2);
+  } finally {
+    await local.close();
+    await pooled.close();
+  }
+});

@@ -19,6 +19,15 @@ export type Scalars = {
   Upload: { input: File; output: File; }
 };
 
+/**
+ * What a run trains on. CPU: a CPU engine (native TensorFlow CPU where installed, else wasm). GPU: a GPU engine
+ * (WebGPU on Dawn/Vulkan, or tfjs-node-gpu); the dispatcher requests resources.gpus (default 1) GPUs, and a trainer
+ * that cannot start a GPU engine fails the run with the reason instead of falling back to a CPU engine.
+ */
+export type Accelerator =
+  | 'CPU'
+  | 'GPU';
+
 export type AccessRule =
   | 'ADMIN'
   | 'AUTHENTICATED'
@@ -95,8 +104,11 @@ export type CreateEmbeddingSpaceInput = {
 };
 
 export type CreateExperimentInput = {
+  /** CPU (default; GPU when resources.gpus > 0). A GPU run is refused when this deployment's dispatcher has no GPU. */
+  accelerator?: InputMaybe<Accelerator>;
   datasetVersionId: Scalars['ID']['input'];
-  encoder: EncoderInput;
+  /** Default: the platform recipe for this modality × pretext (README: label efficiency), as are unset hyperparameters when the encoder is left out. */
+  encoder?: InputMaybe<EncoderInput>;
   /** A labeled dataset version (same modality and row shape) to evaluate the trained encoder on, for training data without labels: linear probe and kNN fitted on its train split, scored on its test split. */
   evaluationDatasetVersionId?: InputMaybe<Scalars['ID']['input']>;
   hyperparameters?: InputMaybe<HyperparametersInput>;
@@ -113,6 +125,8 @@ export type CreateExperimentPayload = {
 };
 
 export type CreateFineTuneInput = {
+  /** CPU (default; GPU when resources.gpus > 0). A GPU run is refused when this deployment's dispatcher has no GPU. */
+  accelerator?: InputMaybe<Accelerator>;
   /** A READY, labeled dataset version of the model's modality: its train split trains, its test split (else validation) evaluates. */
   datasetVersionId: Scalars['ID']['input'];
   hyperparameters?: InputMaybe<FineTuneHyperparametersInput>;
@@ -240,11 +254,27 @@ export type DatasetVersionStatus =
   /** Files are being added; the version can still change. */
   | 'UPLOADING';
 
+/** The small matmul a trainer runs on its device before training, against a float64 reference. */
+export type DeviceProbe = {
+  __typename?: 'DeviceProbe';
+  /** Largest |device − reference| over the product. */
+  maxAbsError: Scalars['Float']['output'];
+  /** Wall time on the device, read-back and first-call kernel compilation included. */
+  milliseconds: Scalars['Float']['output'];
+  /** n of the n×n · n×n product. */
+  size: Scalars['Int']['output'];
+};
+
+/** Exactly one field per input. */
 export type EmbedInput = {
   /** Image bytes (PNG/JPEG), base64. */
   image?: InputMaybe<Scalars['String']['input']>;
+  /** Decoded image: uint8 pixels, row-major height × width × channels (HWC), shape [H, W, C] of the model's size. */
+  pixels?: InputMaybe<PackedArrayInput>;
   /** Time steps × features. */
   sequence?: InputMaybe<Array<Array<Scalars['Float']['input']>>>;
+  /** A sequence as float32 little-endian, time-major, shape [T, F]; NaN and Infinity are refused. */
+  tensor?: InputMaybe<PackedArrayInput>;
   text?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -268,11 +298,18 @@ export type EmbedResult = {
 
 export type Embedding = {
   __typename?: 'Embedding';
+  /**
+   * The packed vector, base64 — the cheap form to ask for: BASE64 the float32 values (little-endian), INT8 the
+   * quantized integers as signed bytes, BINARY the packed sign bits (as in bytes). Null for FLOAT.
+   */
   base64: Maybe<Scalars['String']['output']>;
+  /** BINARY: the packed sign bits. */
   bytes: Maybe<Array<Scalars['Int']['output']>>;
   encoding: EmbeddingEncoding;
   index: Scalars['Int']['output'];
+  /** INT8: value ≈ integer × scale. */
   scale: Maybe<Scalars['Float']['output']>;
+  /** FLOAT: the vector; INT8: the quantized integers. */
   values: Maybe<Array<Scalars['Float']['output']>>;
 };
 
@@ -310,6 +347,14 @@ export type EncoderInput = {
   kind: Scalars['String']['input'];
   /** Transformer / sequence depth (default 2). */
   layers?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One engine the trainer tried at start, in order. */
+export type EngineAttempt = {
+  __typename?: 'EngineAttempt';
+  backend: Scalars['String']['output'];
+  ok: Scalars['Boolean']['output'];
+  reason: Maybe<Scalars['String']['output']>;
 };
 
 export type Experiment = {
@@ -380,6 +425,8 @@ export type HyperparametersInput = {
   learningRate?: InputMaybe<Scalars['Float']['input']>;
   maskRatio?: InputMaybe<Scalars['Float']['input']>;
   maxLength?: InputMaybe<Scalars['Int']['input']>;
+  /** CONTRASTIVE: the objective on the two views, infonce (NT-Xent, the default) or vicreg (no negatives; small batches). */
+  objective?: InputMaybe<Scalars['String']['input']>;
   /** CONTRASTIVE: projection head width (default 64). */
   projectionDim?: InputMaybe<Scalars['Int']['input']>;
   seed?: InputMaybe<Scalars['Int']['input']>;
@@ -620,6 +667,17 @@ export type Neighbor = {
   split: Scalars['String']['output'];
 };
 
+/**
+ * An array sent as its packed bytes: nothing to decode but base64. The shape must equal the model's input shape and
+ * the byte count must equal the shape's product × the element size, or the input is refused (BAD_USER_INPUT).
+ */
+export type PackedArrayInput = {
+  /** The values' bytes, base64 (standard or URL-safe alphabet). */
+  base64: Scalars['String']['input'];
+  /** Dimensions, outermost first. */
+  shape: Array<Scalars['Int']['input']>;
+};
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor: Maybe<Scalars['String']['output']>;
@@ -847,6 +905,7 @@ export type RegisteredModel = {
 
 export type ResourcesInput = {
   cpus?: InputMaybe<Scalars['Float']['input']>;
+  /** GPUs for accelerator GPU (default 1); must be 0 or left out for CPU. */
   gpus?: InputMaybe<Scalars['Int']['input']>;
   /** Attempts before the run is FAILED (retries back off exponentially). */
   maxAttempts?: InputMaybe<Scalars['Int']['input']>;
@@ -862,7 +921,10 @@ export type RevokeApiKeyPayload = {
 
 export type Run = {
   __typename?: 'Run';
+  /** What the run asked to train on. */
+  accelerator: Accelerator;
   attempt: Scalars['Int']['output'];
+  /** The TensorFlow.js backend the trainer reported (see device). */
   backend: Maybe<Scalars['String']['output']>;
   /** FINETUNE runs: the model version they start from. */
   baseModelVersionId: Maybe<Scalars['ID']['output']>;
@@ -870,6 +932,8 @@ export type Run = {
   createdAt: Scalars['DateTime']['output'];
   /** The dataset version the run trains on. */
   datasetVersionId: Maybe<Scalars['ID']['output']>;
+  /** The device its trainer proved at start: null until a trainer reports one. */
+  device: Maybe<RunDevice>;
   dispatcher: Maybe<Scalars['String']['output']>;
   error: Maybe<Scalars['String']['output']>;
   /** PRETRAIN runs: the labeled dataset version the trained encoder is evaluated on, when one was named. */
@@ -914,6 +978,29 @@ export type RunConnection = {
   __typename?: 'RunConnection';
   nodes: Array<Run>;
   pageInfo: PageInfo;
+};
+
+/** What a run's trainer proved about its device at start (the last attempt that reported one). */
+export type RunDevice = {
+  __typename?: 'RunDevice';
+  accelerator: Accelerator;
+  /** The attempt that reported it. */
+  attempt: Scalars['Int']['output'];
+  /** The TensorFlow.js backend: webgpu, tensorflow, wasm or cpu. */
+  backend: Scalars['String']['output'];
+  /** The GPU adapter's description, or the CPU model. */
+  device: Scalars['String']['output'];
+  /** The package that provides it, with its version. */
+  engine: Scalars['String']['output'];
+  /** The largest single buffer the engine allows (WebGPU adapter limit). */
+  maxBufferBytes: Maybe<Scalars['BigInt']['output']>;
+  /** Device memory, where the engine or the driver tools report it (WebGPU does not). */
+  memoryBytes: Maybe<Scalars['BigInt']['output']>;
+  /** Where memoryBytes came from (nvidia-smi, os.totalmem). */
+  memorySource: Maybe<Scalars['String']['output']>;
+  probe: DeviceProbe;
+  tried: Array<EngineAttempt>;
+  vendor: Maybe<Scalars['String']['output']>;
 };
 
 export type RunKind =

@@ -22,10 +22,12 @@ export function register(program: Command): void {
     .option('--steps <n>', 'label-efficiency: pretraining steps (instead of --budget-seconds)')
     .option('--budget-seconds <n>', 'label-efficiency: pretraining time budget')
     .option('--dim <n>', 'label-efficiency: embedding width')
+    .option('--workers <n>', 'embed: inference worker threads of the served platform (default: PRETEXT_INFERENCE_WORKERS)')
+    .option('--concurrency <n>', 'embed: concurrent callers of the one-input phases (default 128)')
     .option('--json', 'machine-readable output (the benchmark JSON object)')
     .action(async (name: string, o: {
       quick?: boolean; json?: boolean; data?: string; modality?: string; pretext?: string; fractions?: string; budgetSeconds?: string; dim?: string;
-      labelsPerClass?: string; seeds?: string; validation?: boolean; steps?: string;
+      labelsPerClass?: string; seeds?: string; validation?: boolean; steps?: string; workers?: string; concurrency?: string;
     }) => {
       if (!(BENCHMARKS as readonly string[]).includes(name)) throw new CliError(`Unsupported benchmark: "${name}". Should be one of: ${BENCHMARKS.join(', ')}.`);
       // bench/ sits beside src/ both in the source tree and in dist/.
@@ -49,9 +51,12 @@ export function register(program: Command): void {
         });
       }
       if (name === 'embed') {
-        // GraphQL `embed` over HTTP on a real platform, measured against the raw session in the same run.
-        const { measureGateway } = require(path.join(__dirname, '..', '..', '..', 'bench', 'embed-gateway')) as typeof import('../../../bench/embed-gateway');
-        opts.gateway = measureGateway;
+        // The serving phases (node:http floor, GraphQL batch/single, REST) on a real platform, in the same run as raw.
+        const { measureServing } = require(path.join(__dirname, '..', '..', '..', 'bench', 'embed-gateway')) as typeof import('../../../bench/embed-gateway');
+        opts.serving = measureServing;
+        if (o.workers !== undefined) opts.workers = Number(o.workers);
+        if (o.concurrency !== undefined) opts.concurrency = Number(o.concurrency);
+        opts.log = (m: string) => process.stderr.write(`${m}\n`);
       }
       const started = Date.now();
       const result = await mod.run(opts);

@@ -4,15 +4,36 @@ import type { Command } from 'commander';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { headlineScore as headlineOf } from '../../models/headline';
 import { print, table } from '../output';
+import { decodeEmbedding, packFloat32, packPixels, type EmbeddingLike } from '../../client/vectors';
 
-/** One embed input from the command line: text as is, `@file.png` as an image, `@file.json` as a sequence. */
-function parseInput(arg: string): Record<string, unknown> {
+/**
+ * One embed input from the command line: text as is, `@file.png` as an image, `@file.json` as a sequence. With
+ * `packed`, images are decoded here (to their own size) and sent as raw pixels, sequences as a float32 tensor: the
+ * server then decodes nothing but base64.
+ */
+async function parseInput(arg: string, packed = false): Promise<Record<string, unknown>> {
   if (!arg.startsWith('@')) return { text: arg };
   const file = arg.slice(1);
   if (!fs.existsSync(file)) throw new CliError(`No such file: ${file}`);
-  if (/\.json$/i.test(file)) return { sequence: JSON.parse(fs.readFileSync(file, 'utf8')) as number[][] };
-  if (/\.(png|jpe?g)$/i.test(file)) return { image: fs.readFileSync(file).toString('base64') };
+  if (/\.json$/i.test(file)) {
+    const sequence = JSON.parse(fs.readFileSync(file, 'utf8')) as number[][];
+    if (!packed) return { sequence };
+    return { tensor: packFloat32(sequence.flat(), [sequence.length, sequence[0]?.length ?? 0]) };
+  }
+  if (/\.(png|jpe?g)$/i.test(file)) {
+    if (!packed) return { image: fs.readFileSync(file).toString('base64') };
+    const { default: sharp } = await import('sharp');
+    const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+    return { pixels: packPixels(new Uint8Array(data.buffer, data.byteOffset, data.length), [info.height, info.width, info.channels]) };
+  }
   return { text: fs.readFileSync(file, 'utf8') };
+}
+
+/** The first values of an embedding for the terminal, whatever its encoding. */
+function preview(e: EmbeddingLike & { bytes?: number[] | null }): string {
+  if (e.encoding === 'BINARY') return e.base64 ?? JSON.stringify(e.bytes);
+  const v = decodeEmbedding(e);
+  return `[${Array.from(v.subarray(0, 8), (x) => x.toFixed(4)).join(', ')}${v.length > 8 ? ', …' : ''}]`;
 }
 
 export function register(program: Command): void {
@@ -69,24 +90,23 @@ export function register(program: Command): void {
     .command('embed <model> <inputs...>')
     .description('Embed inputs: plain text, @image.png, @sequence.json (time steps × features) or @file.txt')
     .option('--dimensions <n>', 'Matryoshka truncation')
-    .option('--encoding <encoding>', 'FLOAT, BASE64, INT8 or BINARY', 'FLOAT')
+    .option('--encoding <encoding>', 'FLOAT, BASE64, INT8 or BINARY (base64: packed float32, the cheapest response)', 'FLOAT')
+    .option('--packed', 'decode images here and send raw pixels; send sequences as float32 tensors')
     .option('--truncate <mode>', 'NONE, START or END', 'NONE')
     .option('--no-normalize', 'skip L2 normalization')
     .option('--json', 'machine-readable output')
-    .action(async (model: string, inputs: string[], o: { dimensions?: string; encoding: string; truncate: string; normalize: boolean; json?: boolean }) => {
+    .action(async (model: string, inputs: string[], o: { dimensions?: string; encoding: string; truncate: string; normalize: boolean; packed?: boolean; json?: boolean }) => {
       const data = await gql<{ embed: Record<string, any> }>(
         clientOptionsFromEnv(),
         `query($m: String!, $i: [EmbedInput!]!, $o: EmbedOptions) { embed(model: $m, inputs: $i, options: $o) { dims embeddingSpace modelVersion { id version } embeddings { index encoding values base64 scale bytes } } }`,
         {
           m: model,
-          i: inputs.map(parseInput),
+          i: await Promise.all(inputs.map((arg) => parseInput(arg, !!o.packed))),
           o: { encoding: o.encoding.toUpperCase(), truncate: o.truncate.toUpperCase(), normalize: o.normalize, ...(o.dimensions ? { dimensions: Number(o.dimensions) } : {}) },
         },
       );
       print(!!o.json, data.embed, () =>
-        data.embed.embeddings
-          .map((e: Record<string, any>) => `${e.index}: ${e.values ? `[${(e.values as number[]).slice(0, 8).map((x) => x.toFixed(4)).join(', ')}${e.values.length > 8 ? ', …' : ''}]` : (e.base64 ?? JSON.stringify(e.bytes))}`)
-          .join('\n'),
+        data.embed.embeddings.map((e: EmbeddingLike & { index: number }) => `${e.index}: ${preview(e)}`).join('\n'),
       );
     });
 
@@ -99,7 +119,7 @@ export function register(program: Command): void {
       const data = await gql<{ similar: { neighbors: Array<Record<string, unknown>> } }>(
         clientOptionsFromEnv(),
         `query($i: SimilarInput!) { similar(input: $i) { embeddingSpace neighbors { row score label split } } }`,
-        { i: { model, datasetVersionId, query: parseInput(query), k: Number(o.k) } },
+        { i: { model, datasetVersionId, query: await parseInput(query), k: Number(o.k) } },
       );
       print(!!o.json, data.similar, () => table(data.similar.neighbors, ['row', 'score', 'label', 'split']));
     });
@@ -109,12 +129,13 @@ export function register(program: Command): void {
     .description('Predictions of a fine-tuned model: plain text, @image.png, @sequence.json or @file.txt')
     .option('--top-k <k>', 'classes listed per input', '5')
     .option('--truncate <mode>', 'NONE, START or END', 'NONE')
+    .option('--packed', 'decode images here and send raw pixels; send sequences as float32 tensors')
     .option('--json', 'machine-readable output')
-    .action(async (model: string, inputs: string[], o: { topK: string; truncate: string; json?: boolean }) => {
+    .action(async (model: string, inputs: string[], o: { topK: string; truncate: string; packed?: boolean; json?: boolean }) => {
       const data = await gql<{ predict: Record<string, any> }>(
         clientOptionsFromEnv(),
         `query($m: String!, $i: [EmbedInput!]!, $k: Int, $t: Truncate) { predict(model: $m, inputs: $i, topK: $k, truncate: $t) { task labels modelVersion { id version } predictions { index label probabilities top { label probability } values } } }`,
-        { m: model, i: inputs.map(parseInput), k: Number(o.topK), t: o.truncate.toUpperCase() },
+        { m: model, i: await Promise.all(inputs.map((arg) => parseInput(arg, !!o.packed))), k: Number(o.topK), t: o.truncate.toUpperCase() },
       );
       print(!!o.json, data.predict, () =>
         data.predict.predictions

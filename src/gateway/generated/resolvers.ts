@@ -270,11 +270,16 @@ export type DeviceProbe = {
   size: Scalars['Int']['output'];
 };
 
+/** Exactly one field per input. */
 export type EmbedInput = {
   /** Image bytes (PNG/JPEG), base64. */
   image?: InputMaybe<Scalars['String']['input']>;
+  /** Decoded image: uint8 pixels, row-major height × width × channels (HWC), shape [H, W, C] of the model's size. */
+  pixels?: InputMaybe<PackedArrayInput>;
   /** Time steps × features. */
   sequence?: InputMaybe<Array<Array<Scalars['Float']['input']>>>;
+  /** A sequence as float32 little-endian, time-major, shape [T, F]; NaN and Infinity are refused. */
+  tensor?: InputMaybe<PackedArrayInput>;
   text?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -298,11 +303,18 @@ export type EmbedResult = {
 
 export type Embedding = {
   __typename?: 'Embedding';
+  /**
+   * The packed vector, base64 — the cheap form to ask for: BASE64 the float32 values (little-endian), INT8 the
+   * quantized integers as signed bytes, BINARY the packed sign bits (as in bytes). Null for FLOAT.
+   */
   base64: Maybe<Scalars['String']['output']>;
+  /** BINARY: the packed sign bits. */
   bytes: Maybe<Array<Scalars['Int']['output']>>;
   encoding: EmbeddingEncoding;
   index: Scalars['Int']['output'];
+  /** INT8: value ≈ integer × scale. */
   scale: Maybe<Scalars['Float']['output']>;
+  /** FLOAT: the vector; INT8: the quantized integers. */
   values: Maybe<Array<Scalars['Float']['output']>>;
 };
 
@@ -658,6 +670,17 @@ export type Neighbor = {
   /** Cosine similarity; larger is closer. */
   score: Scalars['Float']['output'];
   split: Scalars['String']['output'];
+};
+
+/**
+ * An array sent as its packed bytes: nothing to decode but base64. The shape must equal the model's input shape and
+ * the byte count must equal the shape's product × the element size, or the input is refused (BAD_USER_INPUT).
+ */
+export type PackedArrayInput = {
+  /** The values' bytes, base64 (standard or URL-safe alphabet). */
+  base64: Scalars['String']['input'];
+  /** Dimensions, outermost first. */
+  shape: Array<Scalars['Int']['input']>;
 };
 
 export type PageInfo = {
@@ -1242,6 +1265,7 @@ export type ResolversTypes = {
   MultipartUpload: ResolverTypeWrapper<Omit<MultipartUpload, 'file'> & { file: ResolversTypes['DatasetFile'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Neighbor: ResolverTypeWrapper<Neighbor>;
+  PackedArrayInput: PackedArrayInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PredictResult: ResolverTypeWrapper<Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversTypes['ModelVersion'] }>;
   Prediction: ResolverTypeWrapper<Prediction>;
@@ -1327,6 +1351,7 @@ export type ResolversParentTypes = {
   MultipartUpload: Omit<MultipartUpload, 'file'> & { file: ResolversParentTypes['DatasetFile'] };
   Mutation: Record<PropertyKey, never>;
   Neighbor: Neighbor;
+  PackedArrayInput: PackedArrayInput;
   PageInfo: PageInfo;
   PredictResult: Omit<PredictResult, 'modelVersion'> & { modelVersion: ResolversParentTypes['ModelVersion'] };
   Prediction: Prediction;

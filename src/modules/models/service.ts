@@ -18,6 +18,7 @@ import {
   type ModelArtifact,
   type VectorIndex,
 } from '../../inference';
+import { type ApiInput, toInferenceInputs } from '../../inference/request-inputs';
 import { ingestStoreFrom, readManifest, readShards, type Row } from '../../ingest';
 import type { StoredInputSpec } from '../../models/stored-spec';
 import { tenantKey, type ObjectStore } from '../../storage';
@@ -28,7 +29,7 @@ import { headlineScore, parseModelRef } from './reference';
 
 export interface EmbedRequest {
   model: string;
-  inputs: Array<{ text?: string | null; image?: string | null; sequence?: number[][] | null }>;
+  inputs: ApiInput[];
   options?: { normalize?: boolean | null; dimensions?: number | null; truncate?: string | null; encoding?: string | null } | null;
 }
 
@@ -230,27 +231,7 @@ export class ModelService {
   }
 
   private toInferenceInputs(v: ModelVersion, inputs: EmbedRequest['inputs']): InferenceInput[] {
-    const pre = (v.inputSpec as unknown as StoredInputSpec).preprocess ?? {};
-    const problems: Array<{ index: number; message: string }> = [];
-    const out = inputs.map((inp, index): InferenceInput => {
-      const given = (['text', 'image', 'sequence'] as const).filter((k) => inp[k] != null);
-      if (given.length !== 1) {
-        problems.push({ index, message: 'give exactly one of text, image (base64) or sequence' });
-        return { text: '' };
-      }
-      if (inp.sequence) {
-        const norm = pre.normalization;
-        // Sequences are standardized per feature with the statistics fitted at training time (kept beside the graph).
-        return { sequence: norm ? inp.sequence.map((step) => step.map((x, f) => (x - (norm.mean[f] ?? 0)) / (norm.std[f] || 1))) : inp.sequence };
-      }
-      if (inp.image) {
-        if (pre.imageAsRows) problems.push({ index, message: 'this model reads images as row sequences; send the rows as a sequence' });
-        return { image: inp.image };
-      }
-      return { text: inp.text! };
-    });
-    if (problems.length) throw new InferenceInputError(problems);
-    return out;
+    return toInferenceInputs(v.inputSpec as unknown as StoredInputSpec, inputs);
   }
 
   private mapInferenceError(err: unknown): never {
