@@ -34,10 +34,17 @@ const EnvSchema = z.object({
     PRETEXT_SIGNING_SECRET: z.string().min(32).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    /**
+     * Largest body of an inference request (embed / predict / similar queries, POST /v1/embeddings): 2048 inputs of up
+     * to ~6 KB of base64 each (28×28 PNGs are 0.4–3 KB) fit. At least MAX_BODY_BYTES.
+     */
+    MAX_INFERENCE_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 2 ** 20),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
+    /** Depth of introspection queries (fragments flattened); the standard introspection query of IDEs is 15 deep. */
+    GRAPHQL_MAX_INTROSPECTION_DEPTH: z.coerce.number().int().min(4).max(50).default(15),
     /** Largest file accepted through a GraphQL multipart upload; larger files use presigned multipart uploads. */
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(256 * 2 ** 20),
     /** Largest file accepted through a presigned multipart upload. */
@@ -106,6 +113,11 @@ function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   }
   // Toggle as a union: naming a bucket switches to S3; its other settings mean nothing without one.
   if (!env.S3_BUCKET && (env.S3_ENDPOINT || hasId)) problems.push('S3_BUCKET: required when S3_ENDPOINT or S3 credentials are set');
+  const body = Number(env.MAX_BODY_BYTES ?? 1_048_576);
+  const inference = Number(env.MAX_INFERENCE_BODY_BYTES ?? 16 * 2 ** 20);
+  if (Number.isFinite(body) && Number.isFinite(inference) && inference < body) {
+    problems.push(`MAX_INFERENCE_BODY_BYTES: must be at least MAX_BODY_BYTES (${body}); got ${inference}`);
+  }
   return problems;
 }
 
@@ -134,7 +146,15 @@ export interface Config {
   signingSecret?: string;
   logLevel: string;
   introspection: boolean;
-  limits: { maxBodyBytes: number; maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+  limits: {
+    maxBodyBytes: number;
+    maxInferenceBodyBytes: number;
+    maxDepth: number;
+    maxIntrospectionDepth: number;
+    maxCost: number;
+    maxAliases: number;
+    maxTokens: number;
+  };
   datasets: {
     maxUploadBytes: number;
     maxMultipartBytes: number;
@@ -299,7 +319,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: e.GRAPHQL_INTROSPECTION,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
+      maxInferenceBodyBytes: e.MAX_INFERENCE_BODY_BYTES,
       maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxIntrospectionDepth: e.GRAPHQL_MAX_INTROSPECTION_DEPTH,
       maxCost: e.GRAPHQL_MAX_COST,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,

@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../version';
 import { assertAllFieldsHaveRules, readAccessRules, withAccessRules } from './access';
 import type { GatewayContext } from './context';
+import { armorProtection, bodyLimitPlugin, tokenLimitError, type GatewayLimits } from './limits';
 import { loggingPlugin } from './logging';
 import type { GatewayMetrics } from './metrics';
 import { mergeResolvers } from './resolvers';
@@ -32,7 +32,7 @@ export function loadTypeDefs(): string {
   return fs.readFileSync(SCHEMA_PATH, 'utf8');
 }
 
-export interface GatewayLimits { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number }
+export type { GatewayLimits } from './limits';
 
 export function createApolloServer(opts: {
   env: 'development' | 'production' | 'test';
@@ -44,18 +44,7 @@ export function createApolloServer(opts: {
   const typeDefs = loadTypeDefs();
   const rules = readAccessRules(parse(typeDefs));
   assertAllFieldsHaveRules(rules);
-  const armor = new ApolloArmor({
-    maxDepth: { n: opts.limits.maxDepth },
-    costLimit: { maxCost: opts.limits.maxCost },
-    maxAliases: { n: opts.limits.maxAliases },
-    // Token limits are enforced by graphql-js's own parser (parseOptions below): armor's token plugin re-parses in
-    // a request hook and turns syntax errors into 500s.
-    maxTokens: { enabled: false },
-    maxDirectives: { n: 50 },
-    // Field suggestions ("Did you mean ...?") leak the schema when introspection is off.
-    blockFieldSuggestion: { enabled: !opts.introspection },
-  });
-  const protection = armor.protect();
+  const protection = armorProtection(opts.limits, opts.introspection);
   const dev = opts.env === 'development';
 
   return new ApolloServer<GatewayContext>({
@@ -67,10 +56,14 @@ export function createApolloServer(opts: {
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: opts.limits.maxTokens },
     validationRules: protection.validationRules,
-    plugins: [...protection.plugins, opts.metrics.plugin, loggingPlugin()],
+    plugins: [...protection.plugins, bodyLimitPlugin(opts.limits), opts.metrics.plugin, loggingPlugin()],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const original = unwrapResolverError(error);
       const code = String(formatted.extensions?.code ?? '');
+      if (code === 'GRAPHQL_PARSE_FAILED') {
+        const limit = tokenLimitError(formatted.message, opts.limits.maxTokens);
+        if (limit) return { message: limit.message, extensions: limit.extensions };
+      }
       if (original instanceof AppError || APP_CODES.has(code) || REQUEST_ERROR_CODES.has(code)) {
         if (dev) return formatted;
         const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};

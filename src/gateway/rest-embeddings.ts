@@ -12,7 +12,7 @@ const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, N
 
 export function embeddingsRouter(platform: Platform): Router {
   const router = express.Router();
-  router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxBodyBytes }), async (req, res) => {
+  router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxInferenceBodyBytes }), async (req, res) => {
     try {
       const ctx = await platform.buildContext(req.headers);
       const body = (req.body ?? {}) as { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
