@@ -92,6 +92,9 @@ const EnvSchema = z.object({
     RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** First retry delay; each further attempt doubles it. */
     RUN_RETRY_BASE_MS: z.coerce.number().int().min(0).default(5000),
+    /** Platform default rate limits per tenant (setTenantLimits overrides them); 0 = unlimited. */
+    RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+    RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE: z.coerce.number().int().min(0).default(120_000),
     /** Per-tenant limits checked when an experiment is created. */
     TENANT_MAX_CONCURRENT_RUNS: z.coerce.number().int().min(1).default(4),
     /** GPU-minutes a tenant may use in a rolling 30 days. */
@@ -164,6 +167,7 @@ export interface Config {
     defaultStorageQuotaBytes: bigint;
   };
   jobs: JobsConfig;
+  rateLimits: { requestsPerMinute: number; inferenceInputsPerMinute: number };
 }
 
 const csv = (v: string | undefined): string[] => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
@@ -334,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       abandonedUploadMs: e.ABANDONED_UPLOAD_HOURS * 3600 * 1000,
       defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
     },
+    rateLimits: { requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE, inferenceInputsPerMinute: e.RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE },
     jobs: {
       dispatcher: dispatcherSettings(e),
       localMaxConcurrent: e.LOCAL_MAX_CONCURRENT,

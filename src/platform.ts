@@ -83,7 +83,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const db = await openDatabase(config.database);
   const store = createObjectStore(config.storage, { signingSecret, publicUrl: () => publicUrl.value });
   const jobs = createJobsRuntime(config, log, opts.dispatcher);
+  const metrics = createGatewayMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const services = createServices({
+    rateLimits: config.rateLimits,
+    observeRateLimit: (kind, allowed, cost) => metrics.observeRateLimit(kind, allowed, cost),
     db: db.prisma,
     store,
     log,
@@ -110,7 +113,6 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     maintenance = setInterval(sweep, Math.min(config.datasets.abandonedUploadMs, 3_600_000));
     maintenance.unref();
   }
-  const metrics = createGatewayMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const apollo = createApolloServer({ env: config.env, introspection: config.introspection, limits: config.limits, metrics, log });
 
   return {

@@ -12,6 +12,7 @@ import { assertAllFieldsHaveRules, readAccessRules, withAccessRules } from './ac
 import type { GatewayContext } from './context';
 import { armorProtection, bodyLimitPlugin, tokenLimitError, type GatewayLimits } from './limits';
 import { loggingPlugin } from './logging';
+import { rateLimitPlugin } from './rate-limit';
 import type { GatewayMetrics } from './metrics';
 import { mergeResolvers } from './resolvers';
 
@@ -56,7 +57,7 @@ export function createApolloServer(opts: {
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: opts.limits.maxTokens },
     validationRules: protection.validationRules,
-    plugins: [...protection.plugins, bodyLimitPlugin(opts.limits), opts.metrics.plugin, loggingPlugin()],
+    plugins: [...protection.plugins, bodyLimitPlugin(opts.limits), rateLimitPlugin(), opts.metrics.plugin, loggingPlugin()],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const original = unwrapResolverError(error);
       const code = String(formatted.extensions?.code ?? '');

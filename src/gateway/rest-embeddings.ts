@@ -8,13 +8,14 @@ function openAiError(res: express.Response, status: number, type: string, messag
   res.status(status).json({ error: { message, type, param: null, code } });
 }
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, QUOTA_EXCEEDED: 429, CONFLICT: 409 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, QUOTA_EXCEEDED: 429, RATE_LIMITED: 429, CONFLICT: 409 };
 
 export function embeddingsRouter(platform: Platform): Router {
   const router = express.Router();
   router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxInferenceBodyBytes }), async (req, res) => {
     try {
       const ctx = await platform.buildContext(req.headers);
+      if (ctx.principal.kind === 'tenant') await platform.services.limits.consume(ctx.principal.tenantId, 'requests', 1);
       const body = (req.body ?? {}) as { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
       if (typeof body.model !== 'string' || !body.model) return openAiError(res, 400, 'invalid_request_error', 'model is required (a model id or name[@alias])');
       const texts = typeof body.input === 'string' ? [body.input] : Array.isArray(body.input) && body.input.every((x) => typeof x === 'string') ? (body.input as string[]) : null;
@@ -40,6 +41,8 @@ export function embeddingsRouter(platform: Platform): Router {
       });
     } catch (err) {
       if (err instanceof AppError) {
+        const retry = err.extensions.retryAfterSeconds;
+        if (typeof retry === 'number') res.setHeader('retry-after', String(retry));
         const status = STATUS[err.code] ?? 500;
         return openAiError(res, status, status === 401 ? 'authentication_error' : status >= 500 ? 'server_error' : 'invalid_request_error', err.message, err.code);
       }
