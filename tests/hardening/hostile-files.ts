@@ -78,7 +78,7 @@ async function tarOf(entries: Array<{ name: string; data?: Buffer; type?: 'file'
   return Buffer.concat(chunks);
 }
 
-function idxHeader(type: 3 | 1, dims: number[]): Buffer {
+function idxHeader(dims: number[]): Buffer {
   const b = Buffer.alloc(4 + 4 * dims.length);
   b.writeUInt8(0x08, 2);
   b.writeUInt8(dims.length, 3);
@@ -92,7 +92,7 @@ export async function hostileFiles(): Promise<HostileFile[]> {
   // 8000×8000 pixels (64 M, over the 4096² decode limit) in a few kilobytes.
   const pixelBomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).greyscale().png({ compressionLevel: 9 }).toBuffer();
   const corruptPng = Buffer.concat([png.subarray(0, 33), Buffer.from('this is not an IDAT chunk at all'), png.subarray(png.length - 12)]);
-  const header = idxHeader(3, [1000, 28, 28]);
+  const header = idxHeader([1000, 28, 28]);
   const npyHeader = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 4, 2), }";
   const npy = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.from([npyHeader.length + 1, 0]), Buffer.from(npyHeader + '\n'), Buffer.alloc(64)]);
   return [
@@ -102,9 +102,9 @@ export async function hostileFiles(): Promise<HostileFile[]> {
     { name: 'not-an-image.png', modality: 'IMAGE', shape: IMAGE, content: Buffer.from('GIF89a pretending to be a PNG') },
     { name: 'pixel-bomb.png', modality: 'IMAGE', shape: IMAGE, content: pixelBomb },
     // 256 MiB of zeros in ~250 KB: the gzip reader's ratio limit must stop it early.
-    { name: 'bomb-images-idx3-ubyte.gz', modality: 'IMAGE', shape: { image: { height: 28, width: 28, channels: 1 } }, content: zlib.gzipSync(Buffer.concat([idxHeader(3, [340_000, 28, 28]), Buffer.alloc(256 * 2 ** 20)]), { level: 9 }) },
+    { name: 'bomb-images-idx3-ubyte.gz', modality: 'IMAGE', shape: { image: { height: 28, width: 28, channels: 1 } }, content: zlib.gzipSync(Buffer.concat([idxHeader([340_000, 28, 28]), Buffer.alloc(256 * 2 ** 20)]), { level: 9 }) },
     { name: 'lying-images-idx3-ubyte', modality: 'IMAGE', shape: { image: { height: 28, width: 28, channels: 1 } }, content: Buffer.concat([header, Buffer.alloc(10 * 28 * 28)]) },
-    { name: 'zero-dims-images-idx3-ubyte', modality: 'IMAGE', shape: { image: { height: 28, width: 28, channels: 1 } }, content: idxHeader(3, [0, 0, 0]) },
+    { name: 'zero-dims-images-idx3-ubyte', modality: 'IMAGE', shape: { image: { height: 28, width: 28, channels: 1 } }, content: idxHeader([0, 0, 0]) },
     { name: 'slip.zip', modality: 'IMAGE', shape: IMAGE, content: zip([{ name: 'ok.png', data: png }, { name: '../../etc/evil.png', data: png }]) },
     { name: 'absolute.zip', modality: 'IMAGE', shape: IMAGE, content: zip([{ name: '/tmp/evil.png', data: png }]) },
     { name: 'symlink.zip', modality: 'IMAGE', shape: IMAGE, content: zip([{ name: 'link.png', data: Buffer.from('/etc/passwd'), symlink: true }]) },
