@@ -89,8 +89,9 @@ function idxHeader(dims: number[]): Buffer {
 export async function hostileFiles(): Promise<HostileFile[]> {
   const png = await sharp(Buffer.alloc(64, 128), { raw: { width: 8, height: 8, channels: 1 } }).png().toBuffer();
   const jpeg = await sharp(Buffer.alloc(64 * 3, 90), { raw: { width: 8, height: 8, channels: 3 } }).jpeg().toBuffer();
-  // 8000×8000 pixels (64 M, over the 4096² decode limit) in a few kilobytes.
-  const pixelBomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).greyscale().png({ compressionLevel: 9 }).toBuffer();
+  // 8200×8200 pixels (67.2 M, just over the ingest decode limit of 8192²) in a few kilobytes. (8000² passed: it is
+  // within that limit, though over the 4096² that inference accepts.)
+  const pixelBomb = await sharp({ create: { width: 8200, height: 8200, channels: 3, background: { r: 0, g: 0, b: 0 } } }).greyscale().png({ compressionLevel: 9 }).toBuffer();
   const corruptPng = Buffer.concat([png.subarray(0, 33), Buffer.from('this is not an IDAT chunk at all'), png.subarray(png.length - 12)]);
   const header = idxHeader([1000, 28, 28]);
   const npyHeader = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 4, 2), }";
