@@ -35,6 +35,11 @@ const EnvSchema = z.object({
     PRETEXT_SIGNING_SECRET: z.string().min(32).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    /**
+     * Largest body of an inference request (embed / predict / similar queries, POST /v1/embeddings): 2048 inputs of up
+     * to ~6 KB of base64 each (28×28 PNGs are 0.4–3 KB) fit. At least MAX_BODY_BYTES.
+     */
+    MAX_INFERENCE_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 2 ** 20),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
@@ -47,6 +52,8 @@ const EnvSchema = z.object({
     PRETEXT_BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(4096).default(64),
     /** How long the oldest queued row may wait for others to join its batch. */
     PRETEXT_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
+    /** Depth of introspection queries (fragments flattened); the standard introspection query of IDEs is 15 deep. */
+    GRAPHQL_MAX_INTROSPECTION_DEPTH: z.coerce.number().int().min(4).max(50).default(15),
     /** Largest file accepted through a GraphQL multipart upload; larger files use presigned multipart uploads. */
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(256 * 2 ** 20),
     /** Largest file accepted through a presigned multipart upload. */
@@ -99,6 +106,9 @@ const EnvSchema = z.object({
     RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** First retry delay; each further attempt doubles it. */
     RUN_RETRY_BASE_MS: z.coerce.number().int().min(0).default(5000),
+    /** Platform default rate limits per tenant (setTenantLimits overrides them); 0 = unlimited. */
+    RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+    RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE: z.coerce.number().int().min(0).default(120_000),
     /** Per-tenant limits checked when an experiment is created. */
     TENANT_MAX_CONCURRENT_RUNS: z.coerce.number().int().min(1).default(4),
     /** GPU-minutes a tenant may use in a rolling 30 days. */
@@ -120,6 +130,11 @@ function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   }
   // Toggle as a union: naming a bucket switches to S3; its other settings mean nothing without one.
   if (!env.S3_BUCKET && (env.S3_ENDPOINT || hasId)) problems.push('S3_BUCKET: required when S3_ENDPOINT or S3 credentials are set');
+  const body = Number(env.MAX_BODY_BYTES ?? 1_048_576);
+  const inference = Number(env.MAX_INFERENCE_BODY_BYTES ?? 16 * 2 ** 20);
+  if (Number.isFinite(body) && Number.isFinite(inference) && inference < body) {
+    problems.push(`MAX_INFERENCE_BODY_BYTES: must be at least MAX_BODY_BYTES (${body}); got ${inference}`);
+  }
   return problems;
 }
 
@@ -148,7 +163,15 @@ export interface Config {
   signingSecret?: string;
   logLevel: string;
   introspection: boolean;
-  limits: { maxBodyBytes: number; maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number };
+  limits: {
+    maxBodyBytes: number;
+    maxInferenceBodyBytes: number;
+    maxDepth: number;
+    maxIntrospectionDepth: number;
+    maxCost: number;
+    maxAliases: number;
+    maxTokens: number;
+  };
   inference: { workers: number; intraOpThreads?: number; maxBatchSize: number; maxWaitMs: number };
   datasets: {
     maxUploadBytes: number;
@@ -159,6 +182,7 @@ export interface Config {
     defaultStorageQuotaBytes: bigint;
   };
   jobs: JobsConfig;
+  rateLimits: { requestsPerMinute: number; inferenceInputsPerMinute: number };
 }
 
 const csv = (v: string | undefined): string[] => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []);
@@ -316,7 +340,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: e.GRAPHQL_INTROSPECTION,
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
+      maxInferenceBodyBytes: e.MAX_INFERENCE_BODY_BYTES,
       maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxIntrospectionDepth: e.GRAPHQL_MAX_INTROSPECTION_DEPTH,
       maxCost: e.GRAPHQL_MAX_COST,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
@@ -336,6 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       abandonedUploadMs: e.ABANDONED_UPLOAD_HOURS * 3600 * 1000,
       defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
     },
+    rateLimits: { requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE, inferenceInputsPerMinute: e.RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE },
     jobs: {
       dispatcher: dispatcherSettings(e),
       localMaxConcurrent: e.LOCAL_MAX_CONCURRENT,

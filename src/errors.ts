@@ -9,6 +9,7 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   CONFLICT: 'CONFLICT',
+  RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -20,6 +21,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 200,
   QUOTA_EXCEEDED: 200,
   CONFLICT: 200,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 };
 
@@ -40,6 +42,10 @@ export const badInput = (message: string, problems: InputProblem[] = []) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, problems.length ? { problems } : {});
 export const conflict = (message: string) => new AppError(ErrorCode.CONFLICT, message);
 export const quotaExceeded = (message: string, extra: Record<string, unknown> = {}) => new AppError(ErrorCode.QUOTA_EXCEEDED, message, extra);
+
+/** A token bucket is empty; `retryAfterSeconds` says when the request would pass. */
+export const rateLimited = (message: string, retryAfterSeconds: number, extra: Record<string, unknown> = {}) =>
+  new AppError(ErrorCode.RATE_LIMITED, message, { retryAfterSeconds, ...extra });
 
 /** Exhaustiveness guard for discriminated unions. */
 export class UnreachableCaseError extends Error {

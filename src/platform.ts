@@ -31,7 +31,7 @@ export interface Platform {
   generatedOperatorKey?: string;
   /** Signing secret for local presigned URLs (the /storage route verifies with it). */
   signingSecret: string;
-  buildContext(headers: Record<string, string | string[] | undefined>): Promise<GatewayContext>;
+  buildContext(headers: Record<string, string | string[] | undefined>, request?: { bodyBytes?: number }): Promise<GatewayContext>;
   /** Training jobs: the dispatcher and the queue worker + supervisor (`jobs.worker().start()`; serve does it). */
   jobs: JobsRuntime;
   close(): Promise<void>;
@@ -83,7 +83,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const db = await openDatabase(config.database);
   const store = createObjectStore(config.storage, { signingSecret, publicUrl: () => publicUrl.value });
   const jobs = createJobsRuntime(config, log, opts.dispatcher);
+  const metrics = createGatewayMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const services = createServices({
+    rateLimits: config.rateLimits,
+    observeRateLimit: (kind, allowed, cost) => metrics.observeRateLimit(kind, allowed, cost),
     db: db.prisma,
     store,
     log,
@@ -111,7 +114,6 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     maintenance = setInterval(sweep, Math.min(config.datasets.abandonedUploadMs, 3_600_000));
     maintenance.unref();
   }
-  const metrics = createGatewayMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const apollo = createApolloServer({ env: config.env, introspection: config.introspection, limits: config.limits, metrics, log });
 
   return {
@@ -126,12 +128,12 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     signingSecret,
     jobs,
     ...(operator.generated ? { generatedOperatorKey: operator.generated } : {}),
-    async buildContext(headers) {
+    async buildContext(headers, request = {}) {
       const requestId = header(headers, 'x-request-id')?.slice(0, 128) || crypto.randomUUID();
       const reqLog = log.child({ requestId });
       try {
         const principal = await services.auth.authenticate(header(headers, 'authorization'));
-        return { requestId, principal, services, log: reqLog };
+        return { requestId, principal, services, log: reqLog, ...(request.bodyBytes !== undefined ? { bodyBytes: request.bodyBytes } : {}) };
       } catch (err) {
         if (err instanceof AppError) throw err;
         reqLog.error({ err }, 'authentication failed unexpectedly');

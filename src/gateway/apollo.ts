@@ -5,14 +5,15 @@ import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { PROJECT_ROOT } from '../version';
 import { assertAllFieldsHaveRules, readAccessRules, withAccessRules } from './access';
 import type { GatewayContext } from './context';
+import { armorProtection, bodyLimitPlugin, tokenLimitError, type GatewayLimits } from './limits';
 import { loggingPlugin } from './logging';
+import { rateLimitPlugin } from './rate-limit';
 import type { GatewayMetrics } from './metrics';
 import { mergeResolvers } from './resolvers';
 
@@ -33,7 +34,7 @@ export function loadTypeDefs(): string {
   return fs.readFileSync(SCHEMA_PATH, 'utf8');
 }
 
-export interface GatewayLimits { maxDepth: number; maxCost: number; maxAliases: number; maxTokens: number }
+export type { GatewayLimits } from './limits';
 
 export function createApolloServer(opts: {
   env: 'development' | 'production' | 'test';
@@ -45,18 +46,7 @@ export function createApolloServer(opts: {
   const typeDefs = loadTypeDefs();
   const rules = readAccessRules(parse(typeDefs));
   assertAllFieldsHaveRules(rules);
-  const armor = new ApolloArmor({
-    maxDepth: { n: opts.limits.maxDepth },
-    costLimit: { maxCost: opts.limits.maxCost },
-    maxAliases: { n: opts.limits.maxAliases },
-    // Token limits are enforced by graphql-js's own parser (parseOptions below): armor's token plugin re-parses in
-    // a request hook and turns syntax errors into 500s.
-    maxTokens: { enabled: false },
-    maxDirectives: { n: 50 },
-    // Field suggestions ("Did you mean ...?") leak the schema when introspection is off.
-    blockFieldSuggestion: { enabled: !opts.introspection },
-  });
-  const protection = armor.protect();
+  const protection = armorProtection(opts.limits, opts.introspection);
   const dev = opts.env === 'development';
 
   return new ApolloServer<GatewayContext>({
@@ -72,10 +62,14 @@ export function createApolloServer(opts: {
     // the query's sha256 once the server has seen it; a hash that does not match the query sent is refused.
     persistedQueries: {},
     // No field sets cache hints, so the cache-control plugin's per-field hook is pure overhead (docs/serving.md).
-    plugins: [...protection.plugins, opts.metrics.plugin, loggingPlugin(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [...protection.plugins, bodyLimitPlugin(opts.limits), rateLimitPlugin(), opts.metrics.plugin, loggingPlugin(), ApolloServerPluginCacheControlDisabled()],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const original = unwrapResolverError(error);
       const code = String(formatted.extensions?.code ?? '');
+      if (code === 'GRAPHQL_PARSE_FAILED') {
+        const limit = tokenLimitError(formatted.message, opts.limits.maxTokens);
+        if (limit) return { message: limit.message, extensions: limit.extensions };
+      }
       if (original instanceof AppError || APP_CODES.has(code) || REQUEST_ERROR_CODES.has(code)) {
         if (dev) return formatted;
         const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};

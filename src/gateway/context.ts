@@ -8,4 +8,6 @@ export interface GatewayContext {
   principal: Principal;
   services: Services;
   log: Logger;
+  /** Size of the request body, when the transport knows it (the body-limit plugin compares it per operation). */
+  bodyBytes?: number;
 }

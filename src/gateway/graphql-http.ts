@@ -10,8 +10,11 @@ import type { GatewayContext } from './context';
 
 export interface GraphqlRouteOptions {
   apollo: ApolloServer<GatewayContext>;
+  /** Every operation but inference (MAX_BODY_BYTES); anonymous callers never get more. */
   maxBodyBytes: number;
-  buildContext(headers: http.IncomingHttpHeaders): Promise<GatewayContext>;
+  /** What is read at most (MAX_INFERENCE_BODY_BYTES); the body-limit plugin refuses other operations over maxBodyBytes. */
+  maxInferenceBodyBytes: number;
+  buildContext(headers: http.IncomingHttpHeaders, extra: { bodyBytes: number }): Promise<GatewayContext>;
   onError(err: unknown): void;
 }
 
@@ -45,8 +48,13 @@ export function graphqlRoute(opts: GraphqlRouteOptions): (req: http.IncomingMess
   return (req, res) => {
     if (!accepts(req)) return false;
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > opts.maxBodyBytes) {
-      requestError(res, 413, `Request body exceeds ${opts.maxBodyBytes} bytes`);
+    // Anonymous callers cannot run inference, so they never get more than the ordinary limit (nothing is read).
+    const limit = req.headers.authorization ? opts.maxInferenceBodyBytes : opts.maxBodyBytes;
+    const tooLarge = () => (limit === opts.maxBodyBytes
+      ? `Request body exceeds ${opts.maxBodyBytes} bytes (MAX_BODY_BYTES)`
+      : `Request body exceeds ${opts.maxInferenceBodyBytes} bytes (MAX_INFERENCE_BODY_BYTES; other operations: ${opts.maxBodyBytes}, MAX_BODY_BYTES)`);
+    if (declared > limit) {
+      requestError(res, 413, tooLarge());
       req.resume();
       return true;
     }
@@ -56,9 +64,9 @@ export function graphqlRoute(opts: GraphqlRouteOptions): (req: http.IncomingMess
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > opts.maxBodyBytes) {
+      if (size > limit) {
         refused = true;
-        requestError(res, 413, `Request body exceeds ${opts.maxBodyBytes} bytes`);
+        requestError(res, 413, tooLarge());
         return;
       }
       chunks.push(chunk);
@@ -94,7 +102,7 @@ async function handle(opts: GraphqlRouteOptions, req: http.IncomingMessage, res:
     const q = url.indexOf('?');
     const response = await opts.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: 'POST', headers, search: q < 0 ? '' : url.slice(q), body },
-      context: () => opts.buildContext(req.headers),
+      context: () => opts.buildContext(req.headers, { bodyBytes: raw.length }),
     });
     if (response.body.kind === 'complete') return sendJson(res, response.status ?? 200, response.body.string, response.headers);
     for (const [k, v] of response.headers) res.setHeader(k, v);

@@ -12,6 +12,9 @@ import { graphqlRoute } from './graphql-http';
 import { embeddingsRouter } from './rest-embeddings';
 import { trainerRouter } from './trainer-api';
 
+/** express.json's verify hook records the raw body size here. */
+type BodySized = { bodyBytes?: number };
+
 function jsonError(res: express.Response, status: number, code: string, message: string): void {
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
 }
@@ -67,21 +70,31 @@ export async function createHttpApp(platform: Platform): Promise<express.Express
   app.use(CONSOLE_PATH, consoleRouter());
 
   await platform.apollo.start();
+  const limits = platform.config.limits;
   app.use(
     '/graphql',
     // GraphQL multipart requests (file uploads) stream straight through to the resolver.
     // The library's own file-size limit truncates the stream without ending it (the request then hangs), so no
     // limit is set here: UploadService meters every upload and answers BAD_USER_INPUT / QUOTA_EXCEEDED itself.
-    graphqlUploadExpress({ maxFiles: 1, maxFieldSize: platform.config.limits.maxBodyBytes }),
-    express.json({ limit: platform.config.limits.maxBodyBytes }),
-    expressMiddleware(platform.apollo, { context: ({ req }) => platform.buildContext(req.headers) }),
+    graphqlUploadExpress({ maxFiles: 1, maxFieldSize: limits.maxBodyBytes }),
+    // Anonymous callers cannot run inference, so they never get more than the ordinary limit (nothing is read).
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (!req.headers.authorization && declared > limits.maxBodyBytes) {
+        return jsonError(res, 413, 'BAD_USER_INPUT', `Request body exceeds ${limits.maxBodyBytes} bytes (MAX_BODY_BYTES)`);
+      }
+      return next();
+    },
+    // Parsed up to the inference limit; the body-limit plugin refuses any other operation over MAX_BODY_BYTES.
+    express.json({ limit: limits.maxInferenceBodyBytes, verify: (req, _res, buf) => void ((req as BodySized).bodyBytes = buf.length) }),
+    expressMiddleware(platform.apollo, { context: ({ req }) => platform.buildContext(req.headers, { bodyBytes: (req as BodySized).bodyBytes ?? 0 }) }),
   );
 
   // Body-parser failures (oversized or malformed JSON) answer in GraphQL's error shape with a typed code.
   app.use((err: Error & { type?: string; status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);
     if (err.type === 'entity.too.large') {
-      return jsonError(res, 413, 'BAD_USER_INPUT', `Request body exceeds ${platform.config.limits.maxBodyBytes} bytes`);
+      return jsonError(res, 413, 'BAD_USER_INPUT', `Request body exceeds ${limits.maxInferenceBodyBytes} bytes (MAX_INFERENCE_BODY_BYTES; other operations: ${limits.maxBodyBytes}, MAX_BODY_BYTES)`);
     }
     if (err.type === 'entity.parse.failed') return jsonError(res, 400, 'BAD_USER_INPUT', 'Request body is not valid JSON');
     platform.log.error({ err }, 'unhandled HTTP error');
@@ -102,7 +115,8 @@ export async function startHttpServer(platform: Platform, opts: { port: number; 
   const fast = graphqlRoute({
     apollo: platform.apollo,
     maxBodyBytes: platform.config.limits.maxBodyBytes,
-    buildContext: (headers) => platform.buildContext(headers),
+    maxInferenceBodyBytes: platform.config.limits.maxInferenceBodyBytes,
+    buildContext: (headers, extra) => platform.buildContext(headers, extra),
     onError: (err) => platform.log.error({ err }, 'unhandled HTTP error'),
   });
   const server = http.createServer((req, res) => {

@@ -9,18 +9,25 @@ import { createPlatform, type Platform } from '../platform';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
+function bodyBytesOf(event: APIGatewayProxyEventV2): number {
+  const body = event.body ?? '';
+  return event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+}
+
 export function createLambdaHandler(platform: Platform): LambdaHandler {
   const inner = startServerAndCreateLambdaHandler(platform.apollo, handlers.createAPIGatewayProxyEventV2RequestHandler(), {
-    context: async ({ event }) => platform.buildContext(event.headers ?? {}),
+    context: async ({ event }) => platform.buildContext(event.headers ?? {}, { bodyBytes: bodyBytesOf(event) }),
   });
-  const limit = platform.config.limits.maxBodyBytes;
+  // Bodies up to the inference limit reach Apollo, whose body-limit plugin holds other operations to MAX_BODY_BYTES.
+  // (API Gateway itself caps payloads at 10 MB.)
+  const limit = platform.config.limits.maxInferenceBodyBytes;
   // Health, readiness, metrics, the trainer API and /v1/embeddings: the same express routes as the HTTP server.
   const rest = serverless(createRestApp(platform));
   return async (event, context) => {
     const path = event.rawPath ?? event.requestContext?.http?.path ?? '/graphql';
     if (path !== '/graphql' && path !== '/graphql/') return (await rest(event, context)) as APIGatewayProxyResultV2;
     const body = event.body ?? '';
-    const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+    const bytes = bodyBytesOf(event);
     if (bytes > limit) {
       return {
         statusCode: 413,

@@ -7,6 +7,8 @@ import type { GatewayContext } from './context';
 export interface GatewayMetrics {
   registry: Registry;
   plugin: ApolloServerPlugin<GatewayContext>;
+  /** Records one rate-limit decision (bucket: requests | inference). */
+  observeRateLimit(bucket: string, allowed: boolean, cost: number): void;
 }
 
 export function createGatewayMetrics(opts: { defaultMetrics: boolean }): GatewayMetrics {
@@ -32,6 +34,20 @@ export function createGatewayMetrics(opts: { defaultMetrics: boolean }): Gateway
     registers: [registry],
   });
 
+  // Labelled by bucket and outcome only: tenant ids would make the series count grow with the customer base.
+  const rateDecisions = new Counter({
+    name: 'pretext_rate_limit_decisions_total',
+    help: 'Rate-limit decisions, by bucket (requests, inference) and outcome (allowed, limited)',
+    labelNames: ['bucket', 'outcome'] as const,
+    registers: [registry],
+  });
+  const rateTokens = new Counter({
+    name: 'pretext_rate_limit_tokens_total',
+    help: 'Tokens asked of rate-limit buckets (requests, or inference inputs), by bucket and outcome',
+    labelNames: ['bucket', 'outcome'] as const,
+    registers: [registry],
+  });
+
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
       const end = latency.startTimer();
@@ -46,5 +62,13 @@ export function createGatewayMetrics(opts: { defaultMetrics: boolean }): Gateway
       };
     },
   };
-  return { registry, plugin };
+  return {
+    registry,
+    plugin,
+    observeRateLimit(bucket, allowed, cost) {
+      const outcome = allowed ? 'allowed' : 'limited';
+      rateDecisions.inc({ bucket, outcome });
+      rateTokens.inc({ bucket, outcome }, cost);
+    },
+  };
 }

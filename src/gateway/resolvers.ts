@@ -8,11 +8,13 @@ import { projectionResolvers } from '../modules/models/projection-resolvers';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { runResolvers } from '../modules/runs/resolvers';
 import { fineTuneResolvers } from '../modules/finetune/resolvers';
+import { limitResolvers } from '../modules/limits/resolvers';
+import { usageResolvers } from '../modules/usage/resolvers';
 import type { Resolvers } from './generated/resolvers';
 import { BigIntScalar, DateTimeScalar, JSONScalar } from './scalars';
 import { VERSION } from '../version';
 
-const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, modelResolvers, projectionResolvers, runResolvers, fineTuneResolvers];
+const modules: Resolvers[] = [authResolvers, tenantResolvers, apiKeyResolvers, datasetResolvers, modelResolvers, projectionResolvers, runResolvers, fineTuneResolvers, limitResolvers, usageResolvers];
 
 export function mergeResolvers(): Resolvers {
   const merged: Record<string, Record<string, unknown>> = { Query: { version: () => VERSION } };

@@ -14,7 +14,7 @@ function openAiError(res: express.Response, status: number, type: string, messag
   res.status(status).json({ error: { message, type, param: null, code } });
 }
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, QUOTA_EXCEEDED: 429, CONFLICT: 409 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, QUOTA_EXCEEDED: 429, RATE_LIMITED: 429, CONFLICT: 409 };
 
 const INPUT_KEYS = new Set(['text', 'image', 'pixels', 'sequence', 'tensor']);
 
@@ -42,9 +42,10 @@ export function embeddingsRouter(platform: Platform): Router {
     names.set(version.modelId, { name, expires: Date.now() + NAME_TTL_MS });
     return name;
   };
-  router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxBodyBytes }), async (req, res) => {
+  router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxInferenceBodyBytes }), async (req, res) => {
     try {
       const ctx = await platform.buildContext(req.headers);
+      if (ctx.principal.kind === 'tenant') await platform.services.limits.consume(ctx.principal.tenantId, 'requests', 1);
       const body = (req.body ?? {}) as { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
       if (typeof body.model !== 'string' || !body.model) return openAiError(res, 400, 'invalid_request_error', 'model is required (a model id or name[@alias])');
       const inputs = parseInputs(body.input);
@@ -76,6 +77,8 @@ export function embeddingsRouter(platform: Platform): Router {
       });
     } catch (err) {
       if (err instanceof AppError) {
+        const retry = err.extensions.retryAfterSeconds;
+        if (typeof retry === 'number') res.setHeader('retry-after', String(retry));
         const status = STATUS[err.code] ?? 500;
         return openAiError(res, status, status === 401 ? 'authentication_error' : status >= 500 ? 'server_error' : 'invalid_request_error', err.message, err.code);
       }

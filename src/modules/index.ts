@@ -15,6 +15,9 @@ import { ProjectionService } from './models/projection';
 import { DatasetRowsService } from './datasets/rows';
 import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
+import { RateBucketRepository, type BucketKind } from './limits/repository';
+import { RateLimitService, type RateLimitDefaults } from './limits/service';
+import { UsageService } from './usage/service';
 
 export interface Services {
   auth: AuthService;
@@ -32,6 +35,8 @@ export interface Services {
   finetunes: RunServices['finetunes'];
   trainer: RunServices['trainer'];
   runLifecycle: RunServices['lifecycle'];
+  limits: RateLimitService;
+  usage: UsageService;
 }
 
 export interface ServiceDeps {
@@ -43,6 +48,9 @@ export interface ServiceDeps {
   jobs: JobsDeps;
   /** The inference runtime's pool and batching (config.inference); default: on the event loop, default batching. */
   inference?: { workers: number; intraOpThreads?: number; maxBatchSize: number; maxWaitMs: number };
+  rateLimits: RateLimitDefaults;
+  /** Every rate-limit decision (the gateway's Prometheus counters). */
+  observeRateLimit?: (kind: BucketKind, allowed: boolean, cost: number) => void;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -53,9 +61,12 @@ export function createServices(deps: ServiceDeps): Services {
   const keyCache = new ApiKeyCache();
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);
-  const models = new ModelService(deps.db, deps.store, inference, deps.log);
+  const limits = new RateLimitService(deps.db, new RateBucketRepository(deps.db), deps.rateLimits, deps.observeRateLimit);
+  const models = new ModelService(deps.db, deps.store, inference, deps.log, limits);
   const datasets = createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets });
   return {
+    limits,
+    usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => models.flushUsage()),
     auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log, keyCache),
     tenants: new TenantService(deps.db, tenantRepo, keyRepo),
     apiKeys: new ApiKeyService(deps.db, keyRepo, keyCache),

@@ -57,4 +57,10 @@ describe('loadConfig', () => {
     expect(joined).not.toContain('short');
     expect(joined).not.toContain('only-id');
   });
+
+  test('the inference body limit is at least the ordinary body limit', () => {
+    const c = loadConfig({});
+    expect(c.limits.maxInferenceBodyBytes).toBeGreaterThanOrEqual(c.limits.maxBodyBytes);
+    expect(() => loadConfig({ MAX_BODY_BYTES: '2000000', MAX_INFERENCE_BODY_BYTES: '1000000' })).toThrow(/MAX_INFERENCE_BODY_BYTES: must be at least MAX_BODY_BYTES/);
+  });
 });

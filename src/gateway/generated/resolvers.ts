@@ -564,6 +564,8 @@ export type Mutation = {
   revokeApiKey: RevokeApiKeyPayload;
   /** Points an alias (e.g. production) at a version, atomically; evaluation-gated unless force is set. */
   setModelAlias: ModelAlias;
+  /** Overrides a tenant's rate limits (null = the platform default); its buckets restart full. */
+  setTenantLimits: Tenant;
   startMultipartUpload: MultipartUpload;
   /** Streams one file into an UPLOADING version (up to the configured size; larger files use startMultipartUpload). */
   uploadDatasetFile: DatasetFile;
@@ -648,6 +650,11 @@ export type MutationRevokeApiKeyArgs = {
 
 export type MutationSetModelAliasArgs = {
   input: SetModelAliasInput;
+};
+
+
+export type MutationSetTenantLimitsArgs = {
+  input: SetTenantLimitsInput;
 };
 
 
@@ -777,6 +784,7 @@ export type Query = {
   storageUsage: StorageUsage;
   /** All tenants (platform operator only). */
   tenants: TenantConnection;
+  usage: TenantUsage;
   /** Server version; lets clients check connectivity without a key. */
   version: Scalars['String']['output'];
   /** Who is calling. */
@@ -895,6 +903,11 @@ export type QuerySimilarArgs = {
 export type QueryTenantsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryUsageArgs = {
+  since?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 export type RegisteredModel = {
@@ -1044,6 +1057,14 @@ export type SetModelAliasInput = {
   versionId: Scalars['ID']['input'];
 };
 
+export type SetTenantLimitsInput = {
+  /** 1 to 100 000 000, or null for the platform default. */
+  inferenceInputsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** 1 to 100 000 000, or null for the platform default. */
+  requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  tenantId: Scalars['ID']['input'];
+};
+
 export type SimilarInput = {
   datasetVersionId: Scalars['ID']['input'];
   k?: InputMaybe<Scalars['Int']['input']>;
@@ -1093,6 +1114,7 @@ export type Tenant = {
   __typename?: 'Tenant';
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
+  limits: TenantLimits;
   name: Scalars['String']['output'];
   storageQuotaBytes: Maybe<Scalars['BigInt']['output']>;
 };
@@ -1101,6 +1123,31 @@ export type TenantConnection = {
   __typename?: 'TenantConnection';
   nodes: Array<Tenant>;
   pageInfo: PageInfo;
+};
+
+/** A tenant's rate limits in force (its override, else the platform default; null = unlimited). */
+export type TenantLimits = {
+  __typename?: 'TenantLimits';
+  /** Inputs of embed, predict and similar per minute. */
+  inferenceInputsPerMinute: Maybe<Scalars['Int']['output']>;
+  inferenceInputsPerMinuteIsDefault: Scalars['Boolean']['output'];
+  /** GraphQL operations and /v1/embeddings calls per minute, all of the tenant's keys together. */
+  requestsPerMinute: Maybe<Scalars['Int']['output']>;
+  requestsPerMinuteIsDefault: Scalars['Boolean']['output'];
+};
+
+/** Metering of the calling tenant over a window (default: the last 30 days). */
+export type TenantUsage = {
+  __typename?: 'TenantUsage';
+  /** Inputs served by embed, predict and similar inside the window. */
+  inferenceInputs: Scalars['BigInt']['output'];
+  since: Scalars['DateTime']['output'];
+  /** Stored now (uploads and processed shards), the figure the storage quota is checked against. */
+  storageBytes: Scalars['BigInt']['output'];
+  storageQuotaBytes: Scalars['BigInt']['output'];
+  /** Wall-clock seconds of training runs inside the window (each run's latest attempt; running ones up to now). */
+  trainingSeconds: Scalars['Float']['output'];
+  until: Scalars['DateTime']['output'];
 };
 
 export type Truncate =
@@ -1284,6 +1331,7 @@ export type ResolversTypes = {
   RunStatus: RunStatus;
   SequenceShapeInput: SequenceShapeInput;
   SetModelAliasInput: SetModelAliasInput;
+  SetTenantLimitsInput: SetTenantLimitsInput;
   SimilarInput: SimilarInput;
   SimilarResult: ResolverTypeWrapper<Omit<SimilarResult, 'modelVersion'> & { modelVersion: ResolversTypes['ModelVersion'] }>;
   SplitCounts: ResolverTypeWrapper<SplitCounts>;
@@ -1293,6 +1341,8 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Tenant: ResolverTypeWrapper<TenantModel>;
   TenantConnection: ResolverTypeWrapper<Omit<TenantConnection, 'nodes'> & { nodes: Array<ResolversTypes['Tenant']> }>;
+  TenantLimits: ResolverTypeWrapper<TenantLimits>;
+  TenantUsage: ResolverTypeWrapper<TenantUsage>;
   Truncate: Truncate;
   Upload: ResolverTypeWrapper<Scalars['Upload']['output']>;
   UploadPartUrl: ResolverTypeWrapper<UploadPartUrl>;
@@ -1366,6 +1416,7 @@ export type ResolversParentTypes = {
   RunLogLine: RunLogModel;
   SequenceShapeInput: SequenceShapeInput;
   SetModelAliasInput: SetModelAliasInput;
+  SetTenantLimitsInput: SetTenantLimitsInput;
   SimilarInput: SimilarInput;
   SimilarResult: Omit<SimilarResult, 'modelVersion'> & { modelVersion: ResolversParentTypes['ModelVersion'] };
   SplitCounts: SplitCounts;
@@ -1375,6 +1426,8 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Tenant: TenantModel;
   TenantConnection: Omit<TenantConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['Tenant']> };
+  TenantLimits: TenantLimits;
+  TenantUsage: TenantUsage;
   Upload: Scalars['Upload']['output'];
   UploadPartUrl: UploadPartUrl;
   UploadedPart: UploadedPart;
@@ -1634,6 +1687,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   retryRun?: Resolver<ResolversTypes['Run'], ParentType, ContextType, RequireFields<MutationRetryRunArgs, 'id'>>;
   revokeApiKey?: Resolver<ResolversTypes['RevokeApiKeyPayload'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   setModelAlias?: Resolver<ResolversTypes['ModelAlias'], ParentType, ContextType, RequireFields<MutationSetModelAliasArgs, 'input'>>;
+  setTenantLimits?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantLimitsArgs, 'input'>>;
   startMultipartUpload?: Resolver<ResolversTypes['MultipartUpload'], ParentType, ContextType, RequireFields<MutationStartMultipartUploadArgs, 'input'>>;
   uploadDatasetFile?: Resolver<ResolversTypes['DatasetFile'], ParentType, ContextType, RequireFields<MutationUploadDatasetFileArgs, 'file' | 'versionId'>>;
 };
@@ -1700,6 +1754,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   similar?: Resolver<ResolversTypes['SimilarResult'], ParentType, ContextType, RequireFields<QuerySimilarArgs, 'input'>>;
   storageUsage?: Resolver<ResolversTypes['StorageUsage'], ParentType, ContextType>;
   tenants?: Resolver<ResolversTypes['TenantConnection'], ParentType, ContextType, RequireFields<QueryTenantsArgs, 'first'>>;
+  usage?: Resolver<ResolversTypes['TenantUsage'], ParentType, ContextType, Partial<QueryUsageArgs>>;
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
@@ -1795,6 +1850,7 @@ export type StorageUsageResolvers<ContextType = GatewayContext, ParentType exten
 export type TenantResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  limits?: Resolver<ResolversTypes['TenantLimits'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   storageQuotaBytes?: Resolver<Maybe<ResolversTypes['BigInt']>, ParentType, ContextType>;
 };
@@ -1802,6 +1858,22 @@ export type TenantResolvers<ContextType = GatewayContext, ParentType extends Res
 export type TenantConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TenantConnection'] = ResolversParentTypes['TenantConnection']> = {
   nodes?: Resolver<Array<ResolversTypes['Tenant']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type TenantLimitsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TenantLimits'] = ResolversParentTypes['TenantLimits']> = {
+  inferenceInputsPerMinute?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  inferenceInputsPerMinuteIsDefault?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  requestsPerMinute?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  requestsPerMinuteIsDefault?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type TenantUsageResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TenantUsage'] = ResolversParentTypes['TenantUsage']> = {
+  inferenceInputs?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  since?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  storageBytes?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  storageQuotaBytes?: Resolver<ResolversTypes['BigInt'], ParentType, ContextType>;
+  trainingSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  until?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export interface UploadScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Upload'], any> {
@@ -1873,6 +1945,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   StorageUsage?: StorageUsageResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;
   TenantConnection?: TenantConnectionResolvers<ContextType>;
+  TenantLimits?: TenantLimitsResolvers<ContextType>;
+  TenantUsage?: TenantUsageResolvers<ContextType>;
   Upload?: GraphQLScalarType;
   UploadPartUrl?: UploadPartUrlResolvers<ContextType>;
   UploadedPart?: UploadedPartResolvers<ContextType>;

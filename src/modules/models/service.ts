@@ -56,6 +56,8 @@ export class ModelService {
     private readonly store: ObjectStore,
     private readonly runtime: InferenceRuntime,
     private readonly log: Logger,
+    /** The tenant's inference-input rate limit (RATE_LIMITED when its bucket is empty). */
+    private readonly limiter?: { consume(tenantId: string, kind: 'inference', cost: number): Promise<void> },
   ) {
     this.usageTimer = setInterval(() => void this.flushUsage(), USAGE_FLUSH_MS);
     this.usageTimer.unref();
@@ -243,6 +245,12 @@ export class ModelService {
     throw err;
   }
 
+  /** Inputs over the per-request maximum are refused by the runtime without spending the tenant's tokens. */
+  private async takeInputs(tenantId: string, n: number): Promise<void> {
+    if (!this.limiter || n > this.runtime.limits.maxInputs) return;
+    await this.limiter.consume(tenantId, 'inference', n);
+  }
+
   async embed(p: Principal, req: EmbedRequest) {
     const t = requireTenant(p, 'READER');
     const v = await this.resolve(t, req.model);
@@ -256,6 +264,7 @@ export class ModelService {
       ...(o.truncate ? { truncate: o.truncate as EmbedOptions['truncate'] } : {}),
       ...(o.encoding ? { encoding: o.encoding as EmbedOptions['encoding'] } : {}),
     };
+    await this.takeInputs(t.tenantId, req.inputs.length);
     try {
       const res = await this.runtime.embed(await this.artifact(v), this.toInferenceInputs(v, req.inputs), options);
       const u = this.usage.get(v.id) ?? { tenantId: t.tenantId, versionId: v.id, inputs: 0 };
@@ -273,6 +282,7 @@ export class ModelService {
     if (!v.head) throw badInput(`Model version ${v.version} has no prediction head; fine-tune it first (createFineTune)`);
     if (req.inputs.length === 0) throw badInput('inputs must not be empty');
     if (req.truncate && !(TRUNCATIONS as readonly string[]).includes(req.truncate)) throw badInput(`Unsupported truncate: "${req.truncate}". Should be one of: ${TRUNCATIONS.join(', ')}.`);
+    await this.takeInputs(t.tenantId, req.inputs.length);
     try {
       const artifact = await this.artifact(v);
       const res = await this.runtime.predict(artifact, this.toInferenceInputs(v, req.inputs), {
@@ -423,6 +433,7 @@ export class ModelService {
       : null;
     if (!space) throw notFound('Embedding space for dataset version', input.datasetVersionId);
     if (space.status !== 'READY') throw conflict(`The embedding space is ${space.status}${space.error ? `: ${space.error}` : ''}`);
+    await this.takeInputs(t.tenantId, 1);
     let query: number[];
     try {
       const res = await this.runtime.embed(await this.artifact(v), this.toInferenceInputs(v, [input.query]), { normalize: true, encoding: 'FLOAT', truncate: 'END' });
