@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CliError } from '../client';
 import { print } from '../output';
 
-export const BENCHMARKS = ['ingest', 'train', 'embed', 'label-efficiency'] as const;
+export const BENCHMARKS = ['ingest', 'train', 'embed', 'label-efficiency', 'cli'] as const;
 
 export function register(program: Command): void {
   program
@@ -18,11 +18,12 @@ export function register(program: Command): void {
     .option('--fractions <list>', 'label-efficiency: label fractions, e.g. 0.01,0.1,1')
     .option('--budget-seconds <n>', 'label-efficiency: pretraining time budget')
     .option('--dim <n>', 'label-efficiency: embedding width')
+    .option('--url <url>', 'cli: a running server for `models list` (default: a refused loopback connection)')
     .option('--json', 'machine-readable output (the benchmark JSON object)')
-    .action(async (name: string, o: { quick?: boolean; json?: boolean; data?: string; modality?: string; pretext?: string; fractions?: string; budgetSeconds?: string; dim?: string }) => {
+    .action(async (name: string, o: { quick?: boolean; json?: boolean; url?: string; data?: string; modality?: string; pretext?: string; fractions?: string; budgetSeconds?: string; dim?: string }) => {
       if (!(BENCHMARKS as readonly string[]).includes(name)) throw new CliError(`Unsupported benchmark: "${name}". Should be one of: ${BENCHMARKS.join(', ')}.`);
       // bench/ sits beside src/ both in the source tree and in dist/.
-      const mod = require(path.join(__dirname, '..', '..', '..', 'bench', name)) as { run(opts: Record<string, unknown>): Promise<unknown> };
+      const mod = require(path.join(__dirname, '..', '..', '..', 'bench', name === 'cli' ? 'cli-startup' : name)) as { run(opts: Record<string, unknown>): Promise<unknown> };
       const opts: Record<string, unknown> = { quick: !!o.quick };
       if (name === 'ingest' && o.quick) opts.textLines = [10_000, 100_000];
       if (name === 'label-efficiency') {
@@ -37,6 +38,7 @@ export function register(program: Command): void {
           log: (m: string) => process.stderr.write(`${m}\n`),
         });
       }
+      if (name === 'cli' && o.url) opts.url = o.url;
       if (name === 'embed') {
         // GraphQL `embed` over HTTP on a real platform, measured against the raw session in the same run.
         const { measureGateway } = require(path.join(__dirname, '..', '..', '..', 'bench', 'embed-gateway')) as typeof import('../../../bench/embed-gateway');
