@@ -53,5 +53,5 @@ describe('CLI start-up', () => {
       expect(packagesOf(files).filter((p) => HEAVY.test(p))).toEqual([]);
       expect(projectFilesOf(files).filter((f) => !f.startsWith('src/cli/') && f !== 'src/version.ts' && f !== 'src/models/headline.ts')).toEqual([]);
     }
-  });
+  }, 180_000); // three child processes
 });
