@@ -21,7 +21,7 @@ test('a started gateway, after a full createExperiment over GraphQL, has loaded 
       if (bad.body.errors?.[0]?.extensions?.code !== 'BAD_USER_INPUT') throw new Error('expected BAD_USER_INPUT, got ' + JSON.stringify(bad.body));
     } finally {
       await t.close();
-    }`);
+    }`, { DATABASE_URL: '' }); // embedded PGlite: the child owns its database and shares no rows with this run
   expect(packagesOf(files)).toEqual(expect.arrayContaining(['@apollo/server', '@prisma/client'])); // it did start a gateway
   expect(packagesOf(files).filter((p) => p.startsWith('@tensorflow/'))).toEqual([]);
 }, 300_000); // a whole platform in a child process, on a machine that may be busy
