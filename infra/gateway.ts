@@ -55,7 +55,7 @@ export function createGateway(scope: Construct, props: GatewayProps): Gateway {
   const stack = Stack.of(scope);
   const logGroup = new logs.LogGroup(scope, 'GatewayLogs', { retention: logs.RetentionDays.ONE_MONTH });
   const fn = new lambda.Function(scope, 'GatewayFunction', {
-    // The project targets Node 20 (tfjs/onnxruntime/pg-boss pins); the Lambda runtime matches what CI tests.
+    // The project targets Node 20 (tfjs/onnxruntime pins); the Lambda runtime matches what CI tests.
     runtime: lambda.Runtime.NODEJS_22_X,
     // x86_64: the bundle carries native addons (sharp, onnxruntime-node, hnswlib-node) built on x86_64 CI.
     architecture: lambda.Architecture.X86_64,

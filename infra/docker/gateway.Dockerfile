@@ -6,8 +6,8 @@
 # ---- build: compile TypeScript and generate the Prisma client (needs dev dependencies) ----
 FROM node:20-slim AS build
 WORKDIR /app
-# .npmrc carries onnxruntime-node-install=skip: the CPU execution provider is bundled, and the CUDA download
-# would fail (and is not wanted) in the gateway image.
+# package.json's allowScripts denies onnxruntime-node's install script: the CPU execution provider is bundled, and
+# the CUDA download would fail (and is not wanted) in the gateway image.
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
 COPY . .

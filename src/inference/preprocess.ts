@@ -17,7 +17,7 @@
 import type { ImageInputSpec, InputSpec, SequenceInputSpec, TokensInputSpec } from '../models/spec';
 import { decodeImage } from '../ingest/image-decode';
 import { DEFAULT_LIMITS } from '../ingest/limits';
-import type { TextTokenizer } from '../training/tokenizer';
+import type { TextTokenizer } from '../contracts/tokenizer';
 import { type InputProblem, InferenceInputError, InferenceLimitError } from './errors';
 import { decodeExactPng } from './png-fast';
 

@@ -16,7 +16,7 @@
 import { availableParallelism } from 'node:os';
 import { type ModelSpec, assertModelSpec, embeddingDim } from '../models/spec';
 import { readModelMetadata } from '../models/onnx/metadata';
-import { TextTokenizer } from '../training/tokenizer';
+import { TextTokenizer } from '../contracts/tokenizer';
 import { type BatchOutput, type BatcherOptions, MicroBatcher, resolveBatcherOptions } from './batcher';
 import { SessionCache } from './cache';
 import { InferenceError, InferenceLimitError } from './errors';

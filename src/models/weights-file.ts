@@ -6,7 +6,7 @@
 //   zero padding           to a 4-byte boundary
 //   float32[]              every tensor, in header order
 // Self-describing so the gateway and the trainer need no side file; decoding checks every bound and value.
-import type { NamedWeights } from '../training/encoders/params';
+import type { NamedWeights } from '../contracts/weights';
 
 const MAGIC = Buffer.from('PTW1', 'ascii');
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;

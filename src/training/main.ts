@@ -3,7 +3,7 @@
 // gets. It reads its spec from the gateway, streams its dataset shards through presigned URLs, runs the task
 // (PRETRAIN: src/training/task/pretrain.ts, FINETUNE: src/training/task/finetune.ts) with logs, metrics and
 // heartbeats reported as it goes, and reports completion (or the failure) to the trainer API.
-import type { TrainerSpec } from '../modules/runs/trainer';
+import type { TrainerSpec } from '../contracts/trainer-wire';
 import type { TaskContext } from './task/context';
 import { GatewayClient, readVersion } from './task/gateway-client';
 import { startLiveness } from './task/liveness';

@@ -1,21 +1,19 @@
 // End-to-end ingest of the shared reference datasets. Skips (with a message) when ../shared/datasets is absent,
-// as it is in a fresh clone.
+// as it is in a fresh clone; fails then under CI=true.
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createFolderStore, loadDatasetFromPath, processDatasetVersion, readShards, type Row } from '../../src/ingest';
 import type { UploadedFile } from '../../src/ingest/process';
+import { demandSharedData, SHARED_DATASETS } from '../helpers/shared-datasets';
 import { listAll, withTempDir } from './helpers';
 
-const DATA = resolve(__dirname, '../../../shared/datasets');
+const DATA = SHARED_DATASETS;
 const FASHION = join(DATA, 'fashion-mnist');
 const SPAM = join(DATA, 'spam-assassin.jsonl.gz');
-const haveFashion = existsSync(join(FASHION, 'train-images-idx3-ubyte.gz'));
-const haveSpam = existsSync(SPAM);
-if (!haveFashion || !haveSpam) {
-  console.warn(`Skipping real-data ingest tests: ${DATA} not found (reference datasets live in ../shared/datasets).`);
-}
+const haveFashion = demandSharedData('fashion-mnist (IDX)', existsSync(join(FASHION, 'train-images-idx3-ubyte.gz')));
+const haveSpam = demandSharedData('spam-assassin.jsonl.gz', existsSync(SPAM));
 
 function uploaded(path: string, name: string): UploadedFile {
   const bytes = readFileSync(path); // only to compute the declared checksum the way the upload path does

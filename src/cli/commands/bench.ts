@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CliError } from '../client';
 import { print } from '../output';
 
-export const BENCHMARKS = ['ingest', 'train', 'embed', 'label-efficiency'] as const;
+export const BENCHMARKS = ['ingest', 'train', 'embed', 'label-efficiency', 'cli'] as const;
 
 export function register(program: Command): void {
   program
@@ -24,14 +24,15 @@ export function register(program: Command): void {
     .option('--dim <n>', 'label-efficiency: embedding width')
     .option('--workers <n>', 'embed: inference worker threads of the served platform (default: PRETEXT_INFERENCE_WORKERS)')
     .option('--concurrency <n>', 'embed: concurrent callers of the one-input phases (default 128)')
+    .option('--url <url>', 'cli: a running server for `models list` (default: a refused loopback connection)')
     .option('--json', 'machine-readable output (the benchmark JSON object)')
     .action(async (name: string, o: {
-      quick?: boolean; json?: boolean; data?: string; modality?: string; pretext?: string; fractions?: string; budgetSeconds?: string; dim?: string;
+      quick?: boolean; json?: boolean; url?: string; data?: string; modality?: string; pretext?: string; fractions?: string; budgetSeconds?: string; dim?: string;
       labelsPerClass?: string; seeds?: string; validation?: boolean; steps?: string; workers?: string; concurrency?: string;
     }) => {
       if (!(BENCHMARKS as readonly string[]).includes(name)) throw new CliError(`Unsupported benchmark: "${name}". Should be one of: ${BENCHMARKS.join(', ')}.`);
       // bench/ sits beside src/ both in the source tree and in dist/.
-      const mod = require(path.join(__dirname, '..', '..', '..', 'bench', name)) as { run(opts: Record<string, unknown>): Promise<unknown> };
+      const mod = require(path.join(__dirname, '..', '..', '..', 'bench', name === 'cli' ? 'cli-startup' : name)) as { run(opts: Record<string, unknown>): Promise<unknown> };
       const opts: Record<string, unknown> = { quick: !!o.quick };
       if (name === 'ingest' && o.quick) opts.textLines = [10_000, 100_000];
       if (name === 'label-efficiency') {
@@ -50,6 +51,7 @@ export function register(program: Command): void {
           log: (m: string) => process.stderr.write(`${m}\n`),
         });
       }
+      if (name === 'cli' && o.url) opts.url = o.url;
       if (name === 'embed') {
         // The serving phases (node:http floor, GraphQL batch/single, REST) on a real platform, in the same run as raw.
         const { measureServing } = require(path.join(__dirname, '..', '..', '..', 'bench', 'embed-gateway')) as typeof import('../../../bench/embed-gateway');

@@ -1,8 +1,5 @@
 // `pretext serve`: the whole platform in one process on the configured (or embedded) database and store.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config';
-import { startHttpServer } from '../../gateway/http';
-import { createPlatform } from '../../platform';
 
 export function register(program: Command): void {
   program
@@ -11,6 +8,10 @@ export function register(program: Command): void {
     .option('--port <port>', 'port to listen on (default: PORT or 4000)')
     .option('--host <host>', 'interface to bind (default: HOST or 127.0.0.1)')
     .action(async (opts: { port?: string; host?: string }) => {
+      // Loaded here, not at the top: the rest of the CLI must start without the gateway's dependencies.
+      const { loadConfig } = await import('../../config');
+      const { startHttpServer } = await import('../../gateway/http');
+      const { createPlatform } = await import('../../platform');
       // The whole platform in one process: the queue worker, local dispatcher and supervisor run here too.
       const config = loadConfig({ RUN_WORKER: 'true', ...process.env, ...(opts.port ? { PORT: opts.port } : {}), ...(opts.host ? { HOST: opts.host } : {}) });
       const platform = await createPlatform(config, { generateOperatorKey: true });

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { accelerator, int, num } from '../args';
 import { CliError, clientOptionsFromEnv, gql } from '../client';
 import { print } from '../output';
-import { trainLocally } from './train-local';
 
 interface TrainOpts {
   datasetVersion?: string;
@@ -59,7 +58,8 @@ export function register(program: Command): void {
     .option('--max-attempts <n>', 'attempts before the run FAILS', int('max-attempts'))
     .option('--json', 'machine-readable output')
     .action(async (o: TrainOpts) => {
-      if (o.local) return trainLocally(o);
+      // --local pulls in the trainer (TensorFlow.js); server mode only talks GraphQL.
+      if (o.local) return (await import('./train-local')).trainLocally(o);
       if (!o.datasetVersion) throw new CliError('--dataset-version is required (or use --local --data <path>)');
       if (!o.encoder && (o.dim !== undefined || o.layers !== undefined)) throw new CliError('--dim and --layers need --encoder (mlp, cnn, transformer or sequence); leave all three out for the platform recipe');
       const pick = <T extends object>(v: T) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));

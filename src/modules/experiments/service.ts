@@ -6,8 +6,8 @@ import { isUuid } from '../../db/errors';
 import { badInput, forbidden, notFound, type InputProblem } from '../../errors';
 import type { JobsConfig } from '../../config';
 import type { Modality } from '../../ingest/types';
-import { resolveConfig, type TrainConfig } from '../../training/trainer/config';
-import { PRETEXTS, type Pretext } from '../../training/pretext/types';
+import { checkPretextSettings, PRETEXTS, type Pretext } from '../../contracts/pretext';
+import { resolveConfig, type TrainConfig } from '../../contracts/train-config';
 import { recordAudit } from '../audit/repository';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
 import type { RunConfig } from '../runs/run-config';
@@ -93,9 +93,8 @@ export class ExperimentService {
     };
     let encoderKinds: readonly string[];
     try {
-      // Loaded on demand: the registry pulls in the tfjs tasks, which the gateway needs only here.
-      const { getPretextTask } = await import('../../training/pretext/registry');
-      encoderKinds = getPretextTask(pretext, modality, task).encoderKinds;
+      // The contract's tables, not the trainer's task classes: the gateway never loads TensorFlow.js.
+      encoderKinds = checkPretextSettings(pretext, modality, task);
     } catch (err) {
       throw badInput(`Invalid pretext settings for ${pretext} on ${modality}: ${(err as Error).message}`, [{ path: 'input.hyperparameters', message: (err as Error).message }]);
     }

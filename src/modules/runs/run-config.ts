@@ -1,9 +1,9 @@
 // What a run carries in `runs.config`: everything the trainer needs, fixed at creation, so a retry or a resume
 // trains exactly the same thing. Read back by the trainer API (spec) and the lifecycle (timeout, resources).
-import type { TrainConfig } from '../../training/trainer/config';
-import type { FineTuneHyperparameters } from '../../training/finetune/hyperparameters';
-import type { FineTuneMode, FineTuneTask } from '../../training/finetune/kinds';
+import type { FineTuneSettings, PretrainSettings } from '../../contracts/trainer-wire';
 import type { Accelerator } from '../../contracts/accelerator';
+
+export type { FineTuneSettings };
 
 export interface RunResources {
   gpus: number;
@@ -29,19 +29,9 @@ export function acceleratorOf(c: { accelerator?: Accelerator } | null | undefine
 export interface PretrainRunConfig extends RunConfigBase {
   kind?: 'PRETRAIN';
   /** Trainer settings without the row shape (the trainer takes it from the manifest). */
-  train: Omit<TrainConfig, 'shape'>;
+  train: PretrainSettings;
   /** A labeled dataset version the trained encoder is evaluated on (when the training rows carry no labels). */
   evaluation?: { datasetVersionId: string; manifestKey: string };
-}
-
-/** What a FINETUNE run trains: a head (and, in FULL mode, the encoder) on a labeled dataset version. */
-export interface FineTuneSettings {
-  task: FineTuneTask;
-  mode: FineTuneMode;
-  labelFraction: number;
-  hyperparameters: FineTuneHyperparameters;
-  seed: number;
-  backend?: 'wasm' | 'cpu';
 }
 
 export interface FineTuneRunConfig extends RunConfigBase {

@@ -7,9 +7,13 @@ import { ingestStoreFrom, readManifest } from '../../ingest';
 import { hashJobToken, parseJobToken } from '../../jobs/tokens';
 import { assertValidKey, tenantKey, type ObjectStore } from '../../storage';
 import type { RunLifecycle } from './lifecycle';
-import { DeviceReportSchema, type Accelerator } from '../../contracts/accelerator';
-import { acceleratorOf, isFineTuneConfig, readRunConfig, type FineTuneSettings, type PretrainRunConfig } from './run-config';
+import { DeviceReportSchema } from '../../contracts/accelerator';
+import type { CompletionReport, HeadReport, TrainerSpec } from '../../contracts/trainer-wire';
+import { acceleratorOf, isFineTuneConfig, readRunConfig, type FineTuneSettings } from './run-config';
 import { transition } from './state';
+
+// The wire format lives in src/contracts (the trainer imports it from there, never from here).
+export type { CompletionReport, FineTuneSpec, HeadReport, TrainerSpec } from '../../contracts/trainer-wire';
 
 /** Errors the REST shim turns into HTTP statuses. */
 export class TrainerApiError extends Error {
@@ -20,63 +24,6 @@ export class TrainerApiError extends Error {
 }
 
 const URL_TTL_SECONDS = 3600;
-
-/** A FINETUNE run's settings plus where its base version's artifacts are (presigned GETs). */
-export interface FineTuneSpec extends FineTuneSettings {
-  base: {
-    modelVersionId: string;
-    /** The base version's stored inputSpec: { spec, preprocess }. */
-    inputSpec: unknown;
-    weightsUrl: string;
-    tokenizerUrl: string | null;
-  };
-}
-
-export interface TrainerSpec {
-  runId: string;
-  attempt: number;
-  heartbeatSeconds: number;
-  kind: 'PRETRAIN' | 'FINETUNE';
-  /** The engine class the run must train on: GPU runs fail when the trainer has no GPU engine (no fallback). */
-  accelerator: Accelerator;
-  /** PRETRAIN: the trainer settings. */
-  train?: PretrainRunConfig['train'];
-  /** FINETUNE: what to fine-tune and how. */
-  finetune?: FineTuneSpec;
-  /** The dataset version the run trains on. */
-  datasetVersionId: string;
-  manifest: { key: string; url: string };
-  shards: Array<{ key: string; url: string }>;
-  /** PRETRAIN with a labeled evaluation version: its manifest and shards, for the evaluation report. */
-  evaluationSet?: { datasetVersionId: string; manifest: { key: string; url: string }; shards: Array<{ key: string; url: string }> };
-  /** The last checkpoint (resume from it), or null. */
-  checkpoint: { step: number; prefix: string; jsonUrl: string; tensorsUrl: string } | null;
-  outputPrefix: string;
-}
-
-/** The head a FINETUNE run trained, as ModelVersion.head stores it (predict reads labels from here). */
-export interface HeadReport {
-  task: 'CLASSIFICATION' | 'REGRESSION';
-  /** CLASSIFICATION: class names in logit order. */
-  labels?: string[];
-  /** REGRESSION: values per prediction. */
-  outputs?: number;
-  mode?: string;
-  labelFraction?: number;
-  trainSize?: number;
-}
-
-export interface CompletionReport {
-  onnxKey: string;
-  tokenizerKey?: string | null;
-  /** The trained weights (src/models/weights-file.ts), so that the version can be fine-tuned later. */
-  weightsKey?: string | null;
-  /** FINETUNE runs: the head they trained. */
-  head?: HeadReport | null;
-  inputSpec: Prisma.InputJsonValue;
-  embeddingDim: number;
-  evaluation?: Prisma.InputJsonValue | null;
-}
 
 export class TrainerService {
   constructor(

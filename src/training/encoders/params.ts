@@ -11,12 +11,10 @@
  */
 import { tf } from '../engine/tf';
 import { InitKind, Rng, initValues } from './init';
+import type { NamedTensor, NamedWeights } from '../../contracts/weights';
 
-export interface NamedTensor {
-  shape: number[];
-  data: Float32Array;
-}
-export type NamedWeights = Record<string, NamedTensor>;
+// Plain-array weights are a contract type (the weights file and the gateway read them without the engine).
+export type { NamedTensor, NamedWeights };
 
 interface Entry {
   variable: tf.Variable;

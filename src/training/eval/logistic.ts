@@ -3,19 +3,12 @@
 // autodiff computes Xᵀ·G with a transposed matMul that runs ~10× slower than a plain one (docs/environment.md);
 // here Xᵀ is materialized once and every step is two plain matMuls.
 import { tf } from '../engine/tf';
+import type { LinearFitOptions } from '../../contracts/finetune';
 
 export type LinearLoss = 'softmax' | 'mse';
 
-export interface LinearFitOptions {
-  /** Full-batch Adam steps (default 300). */
-  steps?: number;
-  /** Adam step size on standardized features (default 0.05). */
-  learningRate?: number;
-  /** L2 penalty λ/2·‖W‖² on the kernel, not the bias (default 1e-3). */
-  l2?: number;
-  /** Standardize feature columns before fitting (default true); turn off for sparse, already-scaled features (TF-IDF). */
-  standardize?: boolean;
-}
+// The options' type lives in the contract layer (the gateway validates fine-tune hyperparameters with it).
+export type { LinearFitOptions };
 
 /**
  * A fitted linear map y = x·kernel + bias over RAW features (standardization folded in).

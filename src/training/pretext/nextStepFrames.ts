@@ -11,7 +11,9 @@ import { buildSpec, checkTemperature, host, modelInputs, requireSequence, stack,
 import { addLinear, linear } from './heads';
 import type { Example, HostBatch, LossOptions, Modality, ModelSizing, PretextTask, TaskOptions, TaskSetup } from './types';
 
-export const NEXT_STEP_VARIANTS = ['mse', 'cpc'] as const;
+import { NEXT_STEP_VARIANTS } from '../../contracts/pretext';
+
+export { NEXT_STEP_VARIANTS };
 /** Most (context, future) pairs one CPC batch scores against each other (M×M logits). */
 const MAX_CPC_PAIRS = 256;
 

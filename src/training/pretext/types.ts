@@ -9,8 +9,10 @@ import type { Modality, RowShape } from '../../ingest/types';
 import type { TextTokenizer } from '../tokenizer/textTokenizer';
 import type { Rng } from '../rng';
 
-export type Pretext = 'MASKED' | 'CONTRASTIVE' | 'NEXT_STEP';
-export const PRETEXTS: readonly Pretext[] = ['MASKED', 'CONTRASTIVE', 'NEXT_STEP'];
+import type { Pretext } from '../../contracts/pretext';
+
+// The names and options are part of the contract the gateway validates with (src/contracts/pretext.ts).
+export { PRETEXTS, type Pretext, type TaskOptions } from '../../contracts/pretext';
 export type { Modality, EncoderKind };
 
 /** One clean training example, already decoded and scaled (see data/examples.ts). */
@@ -25,29 +27,6 @@ export type Example =
 export interface HostTensor { data: Float32Array | Int32Array; shape: number[]; dtype: 'float32' | 'int32' }
 export type HostBatch = Record<string, HostTensor>;
 
-export interface TaskOptions {
-  /** MASKED: share of tokens / patches / frames hidden, in (0, 1). Default 0.15 text, 0.5 image, 0.3 sequence. */
-  maskRatio?: number;
-  /** CONTRASTIVE (NT-Xent) and NEXT_STEP cpc: τ > 0. Default 0.5 / 1 (CPC scores are plain dot products). */
-  temperature?: number;
-  /** NEXT_STEP × SEQUENCE: 'mse' predicts the next frame, 'cpc' scores it against the batch with InfoNCE. */
-  variant?: 'mse' | 'cpc';
-  /** CONTRASTIVE projection head width. */
-  projectionDim?: number;
-  /**
-   * CONTRASTIVE objective on the two views' projections: 'infonce' (NT-Xent, negatives from the batch; default) or
-   * 'vicreg' (variance-invariance-covariance, no negatives: works with small batches).
-   */
-  objective?: 'infonce' | 'vicreg';
-  /**
-   * CONTRASTIVE × IMAGE / SEQUENCE: end the CNN / sequence encoder with one 'valid' conv that spans its whole output
-   * map (a dense layer over the flattened map), so the embedding keeps where things are instead of averaging the
-   * positions away. The trunk gets narrower so the cost stays close to the pooled encoder's. Default false.
-   */
-  spatialEmbedding?: boolean;
-  /** MASKED × IMAGE patch edge in pixels (must divide height and width). Default: 7 if it divides both, else 4, 2, 1. */
-  patchSize?: number;
-}
 
 /** What a task needs to know about the data and the model it trains. */
 export interface TaskSetup {

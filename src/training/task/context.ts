@@ -1,7 +1,7 @@
 // What both trainer task kinds get from the entrypoint: the gateway, the spec, the dataset rows and the reporting
 // helpers (logs, metrics, heartbeats) that keep the run alive and visible.
 import type { Row, Manifest } from '../../ingest/types';
-import type { CompletionReport, TrainerSpec } from '../../modules/runs/trainer';
+import type { CompletionReport, TrainerSpec } from '../../contracts/trainer-wire';
 import type { GatewayClient } from './gateway-client';
 
 export interface TaskContext {

@@ -5,7 +5,7 @@
 import { embeddingDim } from '../../models/spec';
 import { fineTuneIncompatibility, type StoredInputSpec } from '../../models/stored-spec';
 import { decodeWeights, encodeWeights } from '../../models/weights-file';
-import type { CompletionReport, HeadReport } from '../../modules/runs/trainer';
+import type { CompletionReport, HeadReport } from '../../contracts/trainer-wire';
 import type { TaskContext } from './context';
 import { encoderReport } from './evaluation-report';
 import { download, upload } from './gateway-client';

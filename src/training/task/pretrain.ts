@@ -3,7 +3,7 @@
 // held-out split when the dataset has labels.
 import { embeddingDim } from '../../models/spec';
 import { encodeWeights } from '../../models/weights-file';
-import type { CompletionReport, TrainerSpec } from '../../modules/runs/trainer';
+import type { CompletionReport, TrainerSpec } from '../../contracts/trainer-wire';
 import { deserializeCheckpoint, serializeCheckpoint, type Checkpoint, type CheckpointStore } from '../trainer/checkpoint';
 import type { TrainConfig } from '../trainer/config';
 import type { TaskContext } from './context';

@@ -3,9 +3,10 @@
 import { tf } from '../engine/tf';
 import { initBackend } from '../engine/backend';
 import { registerWasmKernels } from '../engine/kernels';
+import { BACKENDS, type BackendName } from '../../contracts/train-config';
 
-export type BackendName = 'wasm' | 'cpu';
-export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
+// The names are part of the wire contract (a run's `train.backend`), so they live in src/contracts.
+export { BACKENDS, type BackendName };
 
 /** Activates `name` (or the engine's fastest available when omitted) and returns the active tfjs backend's name. */
 export async function useBackend(name?: BackendName): Promise<string> {

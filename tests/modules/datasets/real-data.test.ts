@@ -1,16 +1,16 @@
 // Real data from ../shared/datasets imported end to end through the GraphQL API (multipart uploads to the real
-// HTTP server, processing into shards). Skips with a message when the shared folder is absent (a fresh clone).
+// HTTP server, processing into shards). Skips with a message when the shared folder is absent (a fresh clone); fails then under CI=true.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { startTestPlatform, type SeededTenant, type TestPlatform } from '../../helpers/platform';
 import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../../helpers/datasets-api';
+import { demandSharedData, SHARED_DATASETS } from '../../helpers/shared-datasets';
 
-const SHARED = path.resolve(__dirname, '../../../../shared/datasets');
+const SHARED = SHARED_DATASETS;
 const SPAM = path.join(SHARED, 'spam-assassin.jsonl.gz');
 const FMNIST = path.join(SHARED, 'fashion-mnist');
-const present = fs.existsSync(SPAM) && fs.existsSync(FMNIST);
-if (!present) console.warn(`Skipping real-data dataset import tests: ${SHARED} not found (it ships beside the project checkout, not in it).`);
+const present = demandSharedData('spam-assassin.jsonl.gz and fashion-mnist', fs.existsSync(SPAM) && fs.existsSync(FMNIST));
 const maybe = present ? describe : describe.skip;
 
 /** Label histogram counted straight from the source, independently of the ingest code. */

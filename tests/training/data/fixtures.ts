@@ -1,12 +1,13 @@
 // Test data for the training tests: tiny self-built fixtures (always available) and small slices of the real
-// datasets in ../shared/datasets (tests skip with a message when that folder is absent).
+// datasets in ../shared/datasets (tests skip with a message when that folder is absent, and fail under CI=true: helpers/shared-datasets).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { ImageRow, Row, RowShape, SequenceRow, Split, TextRow } from '../../../src/ingest/types';
 import { createRng } from '../../../src/training/rng';
+import { SHARED_DATASETS } from '../../helpers/shared-datasets';
 
-export const SHARED = path.resolve(__dirname, '../../../../shared/datasets');
+export const SHARED = SHARED_DATASETS;
 export const FASHION = path.join(SHARED, 'fashion-mnist');
 export const SPAM = path.join(SHARED, 'spam-assassin.jsonl.gz');
 export const hasFashion = fs.existsSync(path.join(FASHION, 'train-images-idx3-ubyte.gz'));

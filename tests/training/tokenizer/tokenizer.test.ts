@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { TextTokenizer } from '../../../src/training/tokenizer';
 import { defaultSpec } from '../../../src/models/spec';
 import { hasSpam, spamTexts, tinyTexts } from '../data/fixtures';
+import { demandSharedData } from '../../helpers/shared-datasets';
 
 const texts = tinyTexts(60).rows.map((r) => r.text);
 
@@ -68,7 +69,7 @@ describe('TextTokenizer', () => {
     expect(unk / all.length).toBeLessThan(0.05);
   });
 });
-if (!hasSpam) console.warn('tokenizer tests: ../shared/datasets/spam-assassin.jsonl.gz absent; the real-data case is skipped.');
+demandSharedData('spam-assassin.jsonl.gz (tokenizer on real mail)', hasSpam);
 
 describe('TextTokenizer on words longer than WordPiece accepts', () => {
   it('trains on text with 100+ character words (base64 blobs in mail) and maps them to [UNK]', async () => {

@@ -3,6 +3,7 @@
 import { train, type TrainConfig } from '../../../src/training/trainer';
 import type { Row, RowShape } from '../../../src/ingest/types';
 import type { Pretext } from '../../../src/training/pretext';
+import { demandSharedData } from '../../helpers/shared-datasets';
 import {
   fashionImages, fashionSequences, hasFashion, hasSpam, spamTexts, tinyImages, tinySequences, tinyTexts,
 } from '../data/fixtures';
@@ -51,8 +52,7 @@ describe('fixed-batch overfit on tiny self-built data', () => {
   });
 });
 
-const realAvailable = hasFashion && hasSpam;
-if (!realAvailable) console.warn('overfit tests: ../shared/datasets absent (Fashion-MNIST / SpamAssassin); the real-data cases are skipped.');
+const realAvailable = demandSharedData('fashion-mnist and spam-assassin.jsonl.gz (overfit on real slices)', hasFashion && hasSpam);
 
 describe('fixed-batch overfit on real data slices (Fashion-MNIST, row-sequential Fashion-MNIST, SpamAssassin)', () => {
   const real = (modality: TrainConfig['modality']) =>
