@@ -559,6 +559,8 @@ export type Mutation = {
   revokeApiKey: RevokeApiKeyPayload;
   /** Points an alias (e.g. production) at a version, atomically; evaluation-gated unless force is set. */
   setModelAlias: ModelAlias;
+  /** Overrides a tenant's rate limits (null = the platform default); its buckets restart full. */
+  setTenantLimits: Tenant;
   startMultipartUpload: MultipartUpload;
   /** Streams one file into an UPLOADING version (up to the configured size; larger files use startMultipartUpload). */
   uploadDatasetFile: DatasetFile;
@@ -643,6 +645,11 @@ export type MutationRevokeApiKeyArgs = {
 
 export type MutationSetModelAliasArgs = {
   input: SetModelAliasInput;
+};
+
+
+export type MutationSetTenantLimitsArgs = {
+  input: SetTenantLimitsInput;
 };
 
 
@@ -772,6 +779,7 @@ export type Query = {
   storageUsage: StorageUsage;
   /** All tenants (platform operator only). */
   tenants: TenantConnection;
+  usage: TenantUsage;
   /** Server version; lets clients check connectivity without a key. */
   version: Scalars['String']['output'];
   /** Who is calling. */
@@ -890,6 +898,11 @@ export type QuerySimilarArgs = {
 export type QueryTenantsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryUsageArgs = {
+  since?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 export type RegisteredModel = {
@@ -1039,6 +1052,14 @@ export type SetModelAliasInput = {
   versionId: Scalars['ID']['input'];
 };
 
+export type SetTenantLimitsInput = {
+  /** 1 to 100 000 000, or null for the platform default. */
+  inferenceInputsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** 1 to 100 000 000, or null for the platform default. */
+  requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  tenantId: Scalars['ID']['input'];
+};
+
 export type SimilarInput = {
   datasetVersionId: Scalars['ID']['input'];
   k?: InputMaybe<Scalars['Int']['input']>;
@@ -1088,6 +1109,7 @@ export type Tenant = {
   __typename?: 'Tenant';
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
+  limits: TenantLimits;
   name: Scalars['String']['output'];
   storageQuotaBytes: Maybe<Scalars['BigInt']['output']>;
 };
@@ -1096,6 +1118,31 @@ export type TenantConnection = {
   __typename?: 'TenantConnection';
   nodes: Array<Tenant>;
   pageInfo: PageInfo;
+};
+
+/** A tenant's rate limits in force (its override, else the platform default; null = unlimited). */
+export type TenantLimits = {
+  __typename?: 'TenantLimits';
+  /** Inputs of embed, predict and similar per minute. */
+  inferenceInputsPerMinute: Maybe<Scalars['Int']['output']>;
+  inferenceInputsPerMinuteIsDefault: Scalars['Boolean']['output'];
+  /** GraphQL operations and /v1/embeddings calls per minute, all of the tenant's keys together. */
+  requestsPerMinute: Maybe<Scalars['Int']['output']>;
+  requestsPerMinuteIsDefault: Scalars['Boolean']['output'];
+};
+
+/** Metering of the calling tenant over a window (default: the last 30 days). */
+export type TenantUsage = {
+  __typename?: 'TenantUsage';
+  /** Inputs served by embed, predict and similar inside the window. */
+  inferenceInputs: Scalars['BigInt']['output'];
+  since: Scalars['DateTime']['output'];
+  /** Stored now (uploads and processed shards), the figure the storage quota is checked against. */
+  storageBytes: Scalars['BigInt']['output'];
+  storageQuotaBytes: Scalars['BigInt']['output'];
+  /** Wall-clock seconds of training runs inside the window (each run's latest attempt; running ones up to now). */
+  trainingSeconds: Scalars['Float']['output'];
+  until: Scalars['DateTime']['output'];
 };
 
 export type Truncate =
