@@ -132,4 +132,5 @@ export const isolationCases: IsolationCase<any>[] = [
 export const notResourceScoped: Record<string, string> = {
   'Mutation.createDataset': 'creates a dataset in the caller’s own tenant; no tenant or resource argument',
   'Mutation.createApiKey': 'creates a key in the caller’s own tenant; no tenant or resource argument',
+  'Query.usage': 'meters the caller’s own tenant; no tenant or resource argument',
 };

@@ -49,6 +49,10 @@ export const modelCases: IsolationCase<Fixture>[] = [
   { ...base, field: 'Query.embed', query: EMBED, variables: (f) => ({ m: f.versionId }) },
   { ...base, field: 'Query.embed', query: EMBED, variables: (f) => ({ m: `${f.name}@production` }), secrets: (f) => [f.versionId] },
   { ...base, field: 'Query.embeddingSpace', query: `query($id: ID!) { embeddingSpace(id: $id) { id rows } }`, variables: (f) => ({ id: f.spaceId }) },
+  // The web console's map and row look-ups: a foreign space or version is NOT_FOUND; the list filters by tenant.
+  { ...base, field: 'Query.embeddingSpaces', expect: 'filtered', query: `query($m: ID) { embeddingSpaces(modelVersionId: $m) { id } }`, variables: (f) => ({ m: f.versionId }), secrets: (f) => [f.spaceId] },
+  { ...base, field: 'Query.embeddingProjection', query: `query($id: ID!) { embeddingProjection(spaceId: $id) { count coords } }`, variables: (f) => ({ id: f.spaceId }) },
+  { ...base, field: 'Query.datasetRows', query: `query($v: ID!) { datasetRows(versionId: $v, rows: [0]) { index text } }`, variables: (f) => ({ v: f.datasetVersionId }) },
   {
     ...base,
     field: 'Query.similar',
