@@ -1,12 +1,10 @@
 // Messages between the data-parallel coordinator (the thread that called train()) and its replica worker threads.
 // Everything here crosses a structured clone: plain data only.
 import type { Row } from '../../ingest/types';
-import type { ModelSpec } from '../../models/spec';
 import type { NamedWeights } from '../encoders/params';
-import type { SequenceNormalization } from '../data/rows';
 import type { Checkpoint } from '../trainer/checkpoint';
 import type { TrainConfig } from '../trainer/config';
-import type { EvalMetrics, StepMetrics } from '../trainer/train';
+import type { EvalMetrics, StepMetrics, TrainResult } from '../trainer/train';
 
 export interface ReplicaWorkerData {
   rank: number;
@@ -20,28 +18,16 @@ export interface ReplicaWorkerData {
   control: SharedArrayBuffer;
 }
 
-/** What rank 0 hands back: enough to rebuild the trained model and heads in the coordinator's engine. */
-export interface ReplicaResult {
-  backend: string;
-  steps: number;
-  totalSteps: number;
-  stepsThisRun: number;
-  resumedFrom: number | null;
-  stopped: boolean;
-  initialLoss: number;
-  finalLoss: number;
-  losses: number[];
-  samplesPerSecond: number;
-  dataWaitSeconds: number;
-  stepSeconds: number;
-  evaluation: EvalMetrics | null;
-  spec: ModelSpec;
+/**
+ * What rank 0 hands back: the plain-data part of its TrainResult, plus the weights (instead of live tfjs objects) and
+ * the tokenizer as JSON, enough to rebuild the trained model and heads in the coordinator's engine.
+ */
+export type ReplicaResult = Omit<TrainResult, 'model' | 'heads' | 'task' | 'tokenizer'> & {
   weights: NamedWeights;
   heads: NamedWeights;
   tokenizer?: string;
-  normalization?: SequenceNormalization;
   sequenceLength?: number;
-}
+};
 
 export type FromReplica =
   | { type: 'agree'; id: number; value: unknown }
