@@ -17,6 +17,7 @@ import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
 import { RateBucketRepository, type BucketKind } from './limits/repository';
 import { RateLimitService, type RateLimitDefaults } from './limits/service';
+import { LeasedBuckets } from './limits/lease';
 import { UsageService } from './usage/service';
 
 export interface Services {
@@ -61,7 +62,7 @@ export function createServices(deps: ServiceDeps): Services {
   const keyCache = new ApiKeyCache();
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);
-  const limits = new RateLimitService(deps.db, new RateBucketRepository(deps.db), deps.rateLimits, deps.observeRateLimit);
+  const limits = new RateLimitService(deps.db, new LeasedBuckets(new RateBucketRepository(deps.db)), deps.rateLimits, deps.observeRateLimit);
   const models = new ModelService(deps.db, deps.store, inference, deps.log, limits);
   const datasets = createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets });
   return {

@@ -6,7 +6,8 @@ import type { Db, Tenant } from '../../db/client';
 import { badInput, forbidden, notFound, rateLimited } from '../../errors';
 import { recordAudit } from '../audit/repository';
 import { actorOf, type Principal } from '../auth/principal';
-import type { BucketKind, RateBucketRepository } from './repository';
+import type { BucketKind } from './repository';
+import type { BucketTaker } from './lease';
 
 export interface RateLimitDefaults {
   /** 0 = no platform default (only tenants with an override are limited). */
@@ -32,7 +33,7 @@ const WHAT: Record<BucketKind, { noun: string; setting: string }> = {
 export class RateLimitService {
   constructor(
     private readonly db: Db,
-    private readonly buckets: RateBucketRepository,
+    private readonly buckets: BucketTaker,
     private readonly defaults: RateLimitDefaults,
     /** Called with every decision (Prometheus counters). */
     private readonly observe: (kind: BucketKind, allowed: boolean, cost: number) => void = () => undefined,
@@ -87,6 +88,7 @@ export class RateLimitService {
       await recordAudit(tx, { tenantId: input.tenantId, actor: actorOf(p), action: 'tenant.setLimits', targetType: 'Tenant', targetId: input.tenantId, data });
       return updated;
     });
+    this.buckets.forget?.(input.tenantId);
     return tenant;
   }
 }
