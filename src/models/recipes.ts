@@ -47,9 +47,12 @@ const CONTRASTIVE: Record<RecipeModality, PretrainRecipe> = {
     encoder: 'cnn', dim: 128, task: { spatialEmbedding: true, temperature: 0.5, projectionDim: 64 },
     batchSize: 128, learningRate: 2e-3, steps: 660, workers: 'auto',
   },
+  // Validation slice of SpamAssassin train (2 seeds): the bag-of-pieces MLP reading the first 1024 word pieces of each
+  // text scored 91.5 (1 %) / 96.6 (10 %) fine-tuned against TF-IDF logistic regression's 83.6 / 95.6; with 128 pieces
+  // (mostly mail headers) it scored 82.9 / 92.7, below TF-IDF. A mean-pooled bag costs little per extra piece.
   TEXT: {
     encoder: 'mlp', dim: 64, task: { temperature: 0.5, projectionDim: 64 },
-    batchSize: 256, learningRate: 2e-3, steps: 600, maxLength: 128, vocabSize: 4000, workers: 'auto',
+    batchSize: 256, learningRate: 2e-3, steps: 600, maxLength: 1024, vocabSize: 4000, workers: 'auto',
   },
   SEQUENCE: {
     encoder: 'sequence', dim: 128, task: { spatialEmbedding: true, temperature: 0.5, projectionDim: 64 },
