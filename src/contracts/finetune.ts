@@ -46,12 +46,14 @@ export interface FineTuneHyperparameters {
   validationFraction?: number;
   /** Early stopping: validations (one per epoch) without improvement before stopping (default 5). */
   patience?: number;
+  /** MLP_HEAD / FULL: checkpoint every N steps, so a re-dispatched run resumes there (default 100; 0 = never). */
+  checkpointEvery?: number;
 }
 
 export interface Resolved {
   learningRate: number; batchSize: number; epochs: number; maxSteps: number; minSteps: number; weightDecay: number;
   headHidden: number[] | undefined; outputs: number; probe: LinearFitOptions; probeInit: boolean;
-  validationFraction: number; patience: number; augment: boolean;
+  validationFraction: number; patience: number; augment: boolean; checkpointEvery: number;
 }
 
 /** Defaults applied and every value checked; throws an Error naming the bad field (the gateway validates with it). */
@@ -70,6 +72,7 @@ export function resolveHyperparameters(h: FineTuneHyperparameters = {}): Resolve
     validationFraction: h.validationFraction ?? 0,
     patience: h.patience ?? 5,
     augment: h.augment ?? false,
+    checkpointEvery: h.checkpointEvery ?? 100,
   };
   const int = (name: string, v: number, min: number, hint: string) => {
     if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}; got ${v}. ${hint}`);
@@ -81,6 +84,7 @@ export function resolveHyperparameters(h: FineTuneHyperparameters = {}): Resolve
   int('minSteps', r.minSteps, 0, 'Use 0 for no floor.');
   int('outputs', r.outputs, 1, 'One per regression target.');
   int('patience', r.patience, 1, 'Try 3–10.');
+  int('checkpointEvery', r.checkpointEvery, 0, 'Use 0 for no checkpoints.');
   if (!(r.weightDecay >= 0)) throw new Error(`weightDecay must be ≥ 0; got ${r.weightDecay}. Try 1e-4.`);
   if (!(r.validationFraction >= 0 && r.validationFraction < 1)) throw new Error(`validationFraction must be in [0, 1); got ${r.validationFraction}. Try 0.1, or 0 to turn early stopping off.`);
   r.headHidden?.forEach((w) => int('headHidden width', w, 1, 'E.g. [256].'));

@@ -160,6 +160,11 @@ export const sequenceEncoderSchema = z
     /** Unidirectional GRU (reset gate applied after the recurrent matmul, as ONNX linear_before_reset=1). */
     gru: z.object({ units: posInt }).strict().optional(),
     dropout: rate.default(0),
+    /**
+     * Tokens input only: width of the token embedding table (`encoder/embed/tokens`) that turns ids into the step
+     * vectors (NEXT_STEP × TEXT: the causal language model's own table, kept with the encoder so it can be served).
+     */
+    embedDim: posInt.optional(),
   })
   .strict();
 
@@ -273,7 +278,7 @@ function crossFieldProblems(spec: ModelSpecShape): Problem[] {
     mlp: ['tokens', 'image', 'sequence'],
     cnn: ['image'],
     transformer: ['tokens'],
-    sequence: ['sequence'],
+    sequence: ['sequence', 'tokens'],
   };
   if (!allowed[encoder.kind].includes(input.kind)) {
     out.push({
@@ -286,6 +291,20 @@ function crossFieldProblems(spec: ModelSpecShape): Problem[] {
   }
   if (encoder.kind === 'mlp' && input.kind === 'tokens' && encoder.embedDim === undefined) {
     out.push({ path: ['encoder', 'embedDim'], message: 'an MLP over tokens needs embedDim (token embedding width)' });
+  }
+  if (encoder.kind === 'sequence' && input.kind === 'tokens') {
+    if (encoder.embedDim === undefined) {
+      out.push({ path: ['encoder', 'embedDim'], message: 'a sequence encoder over tokens needs embedDim (token embedding width)' });
+    }
+    // Right-padded text: only causal convs keep padding out of the real positions' states (and the mask aligned).
+    encoder.conv.forEach((layer, i) => {
+      if (layer.padding !== 'causal') {
+        out.push({ path: ['encoder', 'conv', i, 'padding'], message: `a sequence encoder over tokens needs 'causal' convs (got '${layer.padding}'), so padding never reaches a real token` });
+      }
+    });
+  }
+  if (encoder.kind === 'sequence' && input.kind === 'sequence' && encoder.embedDim !== undefined) {
+    out.push({ path: ['encoder', 'embedDim'], message: 'embedDim is for tokens input; a sequence input feeds its features directly' });
   }
   if (encoder.kind === 'transformer' && encoder.dModel % encoder.numHeads !== 0) {
     out.push({
@@ -335,7 +354,8 @@ function crossFieldProblems(spec: ModelSpecShape): Problem[] {
 export function poolingChoices(encoder: EncoderKind, input: InputSpec['kind']): PoolingKind[] {
   if (encoder === 'mlp') return ['mean'];
   if (encoder === 'transformer' && input === 'tokens') return ['mean', 'max', 'cls'];
-  if (encoder === 'sequence') return ['mean', 'max', 'last'];
+  // Over right-padded tokens the last position is padding: only the mask-aware poolings apply.
+  if (encoder === 'sequence') return input === 'tokens' ? ['mean', 'max'] : ['mean', 'max', 'last'];
   return ['mean', 'max'];
 }
 
@@ -434,7 +454,8 @@ export function sequenceDim(spec: ModelSpec): number | null {
       return encoder.dModel;
     case 'sequence':
       if (encoder.gru) return encoder.gru.units;
-      return encoder.conv.length ? encoder.conv[encoder.conv.length - 1].filters : input.kind === 'sequence' ? input.features : 0;
+      if (encoder.conv.length) return encoder.conv[encoder.conv.length - 1].filters;
+      return input.kind === 'sequence' ? input.features : (encoder.embedDim ?? 0);
   }
 }
 

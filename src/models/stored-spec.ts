@@ -22,8 +22,9 @@ const INPUT_KIND: Record<string, string> = { IMAGE: 'image', SEQUENCE: 'sequence
 /**
  * Why rows of `modality` cannot be fine-tuned on with this stored version, or null when they can. Fine-tuning feeds
  * rows straight to the encoder's input (pixels, standardized sequences, word pieces), so the encoder must read
- * that modality directly: encoders that read images as row sequences or text through a task-head embedding table
- * (NEXT_STEP pretraining on IMAGE / TEXT) are not supported yet.
+ * that modality directly. NEXT_STEP × TEXT versions do: their token table is stored in front of the encoder (a
+ * tokens spec over a sequence encoder). Encoders that read images as row sequences (NEXT_STEP × IMAGE), and local
+ * artifacts that keep the token table among the task heads (`preprocess.tokenEmbedding`), are not supported.
  */
 export function fineTuneIncompatibility(stored: StoredInputSpec, modality: string): string | null {
   const kind = stored.spec?.input?.kind;

@@ -387,6 +387,8 @@ export type FineTuneHyperparametersInput = {
   /** wasm or cpu (the local trainer's tfjs backend). */
   backend?: InputMaybe<Scalars['String']['input']>;
   batchSize?: InputMaybe<Scalars['Int']['input']>;
+  /** MLP_HEAD / FULL: checkpoint every N steps, so a re-dispatched run resumes there (default 100; 0 = never). */
+  checkpointEvery?: InputMaybe<Scalars['Int']['input']>;
   /** Passes over the labeled rows (default 20), bounded by minSteps and maxSteps. */
   epochs?: InputMaybe<Scalars['Int']['input']>;
   /** Hidden widths of the head (MLP_HEAD default [256]). */

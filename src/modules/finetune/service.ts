@@ -29,6 +29,7 @@ export interface FineTuneHyperparametersInput {
   validationFraction?: number | null;
   patience?: number | null;
   augment?: boolean | null;
+  checkpointEvery?: number | null;
   seed?: number | null;
   backend?: string | null;
 }
@@ -113,6 +114,7 @@ export class FineTuneService {
       ...(h.validationFraction != null ? { validationFraction: h.validationFraction } : {}),
       ...(h.patience != null ? { patience: h.patience } : {}),
       ...(h.augment != null ? { augment: h.augment } : {}),
+      ...(h.checkpointEvery != null ? { checkpointEvery: h.checkpointEvery } : {}),
     };
     let outputs = 1;
     try {

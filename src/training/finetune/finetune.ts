@@ -12,12 +12,15 @@
 import { tf } from '../engine/tf';
 import { type HeadSpec, type ModelSpec, assertModelSpec } from '../../models/spec';
 import type { Row } from '../../ingest/types';
-import { buildModel, type PretextModel } from '../encoders/model';
+import type { PretextModel } from '../encoders/model';
+import { buildEncoderModel } from './tokenSequenceModel';
 import type { NamedWeights } from '../encoders/params';
 import { applyHead } from '../encoders/heads';
 import { AdamW } from '../optim/adamw';
 import { warmupCosine } from '../optim/schedule';
-import { createRng } from '../rng';
+import { createHash } from 'node:crypto';
+import { createRng, restoreRng, type Rng } from '../rng';
+import type { Checkpoint, CheckpointStore } from '../trainer/checkpoint';
 import { useBackend, type BackendName } from '../trainer/backend';
 import { accuracy, argmaxRows, confusionMatrix, macroF1, regressionMetrics } from '../eval/metrics';
 import { fitLinear, type LinearFitOptions } from '../eval/logistic';
@@ -57,6 +60,12 @@ export interface FineTuneOptions {
   onLog?(message: string): void;
   /** After every optimizer step of MLP_HEAD / FULL (a job reports progress and heartbeats from here). */
   onStep?(step: number, totalSteps: number, loss: number): void | Promise<void>;
+  /**
+   * Checkpoints of the MLP_HEAD / FULL loop, as PRETRAIN runs keep them: every `every` steps (0: never) the weights,
+   * the optimizer moments and step, and the early-stopping and augmentation state go to `store`; when the store
+   * already holds one (a re-dispatched job), the loop resumes from it and ends where an uninterrupted run would.
+   */
+  checkpoints?: { store: CheckpointStore; every: number; onSave?(step: number, location: string): void | Promise<void> };
 }
 
 export type FineTuneEvaluation =
@@ -123,7 +132,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     ? { kind: 'classifier', numClasses: labels!.length, hidden }
     : { kind: 'regressor', outputDim: hp.outputs, hidden };
   const spec = assertModelSpec({ ...encoderSpec, head });
-  const model = buildModel(spec, { seed });
+  const model = buildEncoderModel(spec, { seed });
   try {
     if (opts.base) loadEncoder(model, opts.base.weights);
     const targetsOf = (rows: readonly Row[]): Int32Array | Float32Array =>
@@ -134,14 +143,27 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     const valTargets = validation.length ? targetsOf(validation) : null;
     const score = valInputs ? async () => scoreModel(model, valInputs, valTargets!, classify, hp.outputs) : null;
 
+    const loop: LoopOptions = {
+      model, n: inputs.n, hp, seed, score, log, onStep: opts.onStep, checkpoints: opts.checkpoints ?? null, augment: null,
+      fingerprint: fineTuneFingerprint({
+        task: opts.task, mode: opts.mode, seed, labelFraction: opts.labelFraction ?? 1, labelsPerClass: opts.labelsPerClass ?? null,
+        hp: { ...hp, checkpointEvery: undefined }, labels, trainSize: subset.length, spec,
+      }),
+    };
+    const resumed = opts.mode === 'LINEAR_PROBE' || !opts.checkpoints ? null : await opts.checkpoints.store.latest();
+    if (resumed && resumed.fingerprint !== loop.fingerprint) {
+      throw new Error('The latest fine-tune checkpoint was written with different settings (task, mode, labels, hyperparameters or base); start a new fine-tune instead.');
+    }
+
     let steps = 0;
-    if (opts.mode === 'LINEAR_PROBE' || (opts.mode === 'FULL' && opts.base && hp.probeInit && hidden.length === 0)) {
+    // A resumed loop restores the head (and encoder) from its checkpoint, so the probe initialization is not refitted.
+    if (opts.mode === 'LINEAR_PROBE' || (!resumed && opts.mode === 'FULL' && opts.base && hp.probeInit && hidden.length === 0)) {
       await fitProbeHead(model, inputs, targets, classify, classify ? labels!.length : hp.outputs, hp.probe);
     }
     if (opts.mode === 'MLP_HEAD') {
       const pooled = await runModel(model, inputs, 'pooled');
       const headVars = Object.fromEntries(Object.entries(model.trainableVariables()).filter(([n]) => n.startsWith('head/')));
-      steps = await trainLoop(model, headVars, inputs.n, hp, seed, score, log, opts.onStep, (idx) => {
+      steps = await trainLoop(loop, headVars, resumed, (idx) => {
         const x = gatherRows(pooled.data, pooled.width, idx);
         const out = applyHead(model.params, head, tf.tensor2d(x, [idx.length, pooled.width]));
         return lossOf(out, gatherTargets(targets, idx, classify ? 1 : hp.outputs), classify, classify ? labels!.length : hp.outputs);
@@ -149,9 +171,11 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
     }
     if (opts.mode === 'FULL') {
       // One stream for the whole run: batches are drawn in a fixed order, so the views are reproducible.
-      const views = createRng(seed, 'finetune-augment');
-      steps = await trainLoop(model, model.trainableVariables(), inputs.n, hp, seed, score, log, opts.onStep, (idx, rng) => {
-        const out = model.apply(hp.augment ? augmentedBatch(inputs, idx, views) : batchInputs(inputs, idx), { training: true, rng });
+      // Its position is checkpointed (loop.augment), since how many draws a step takes depends on the batch.
+      loop.augment = hp.augment ? { rng: createRng(seed, 'finetune-augment') } : null;
+      const views = loop.augment;
+      steps = await trainLoop(loop, model.trainableVariables(), resumed, (idx, rng) => {
+        const out = model.apply(views ? augmentedBatch(inputs, idx, views.rng) : batchInputs(inputs, idx), { training: true, rng });
         return lossOf(out.head!, gatherTargets(targets, idx, classify ? 1 : hp.outputs), classify, classify ? labels!.length : hp.outputs);
       });
     }
@@ -218,22 +242,39 @@ async function scoreModel(model: PretextModel, p: PreparedInputs, targets: Int32
   return -regressionMetrics(out.data, targets, outputs).rmse;
 }
 
+interface LoopOptions {
+  model: PretextModel;
+  n: number;
+  hp: Resolved;
+  seed: number | string;
+  score: (() => Promise<number>) | null;
+  log: (m: string) => void;
+  onStep: FineTuneOptions['onStep'];
+  checkpoints: FineTuneOptions['checkpoints'] | null;
+  /** FULL with augment: the augmentation stream (replaced by the checkpointed one on resume). */
+  augment: { rng: Rng } | null;
+  fingerprint: string;
+}
+
+/** What must match for a checkpoint to be resumed: everything that shapes the loop, not where it runs. */
+function fineTuneFingerprint(settings: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+}
+
 /**
  * AdamW with warmup + cosine over min(maxSteps, max(minSteps, epochs·⌈n/B⌉)) steps on seeded shuffles of the
  * subset. With a validation score, evaluates once per epoch, keeps the best weights and stops after `patience`
- * epochs without improvement.
+ * epochs without improvement. Every stream is a function of (seed, epoch or step) except the augmentation one,
+ * whose position the checkpoint carries, so a loop resumed from a checkpoint takes the same steps as one that ran
+ * through.
  */
 async function trainLoop(
-  model: PretextModel,
+  o: LoopOptions,
   variables: Record<string, tf.Variable>,
-  n: number,
-  hp: Resolved,
-  seed: number | string,
-  score: (() => Promise<number>) | null,
-  log: (m: string) => void,
-  onStep: FineTuneOptions['onStep'],
+  resumed: Checkpoint | null,
   loss: (indices: Int32Array, rng: () => number) => tf.Scalar,
 ): Promise<number> {
+  const { model, n, hp, seed, score, log } = o;
   const batch = Math.min(hp.batchSize, n);
   const perEpoch = Math.ceil(n / batch);
   const total = Math.min(hp.maxSteps, Math.max(hp.minSteps, hp.epochs * perEpoch));
@@ -248,8 +289,38 @@ async function trainLoop(
   let bestWeights: NamedWeights | null = null;
   let sinceBest = 0;
   let step = 0;
+  const losses: number[] = [];
   try {
-    let order = createRng(seed, 'finetune-order', 0).permutation(n);
+    if (resumed) {
+      model.setWeights(resumed.weights, { strict: true });
+      optimizer.importState(resumed.optimizer);
+      step = resumed.step;
+      losses.push(...resumed.losses);
+      const state = resumed.fineTune;
+      best = state?.bestScore ?? -Infinity;
+      bestWeights = state?.bestWeights ?? null;
+      sinceBest = state?.sinceBest ?? 0;
+      if (o.augment && state?.augmentRng) o.augment.rng = restoreRng(state.augmentRng);
+      log(`Resuming fine-tuning from checkpoint step ${step} of ${total}.`);
+    }
+    const save = async (done: number) => {
+      const c = o.checkpoints;
+      if (!c) return;
+      const location = await c.store.save({
+        formatVersion: 1,
+        step: done,
+        spec: model.spec,
+        weights: model.getWeights(),
+        heads: {},
+        optimizer: optimizer.exportState(),
+        rng: { seed, step: done },
+        losses: losses.slice(0, done),
+        fingerprint: o.fingerprint,
+        fineTune: { bestScore: Number.isFinite(best) ? best : null, bestWeights, sinceBest, augmentRng: o.augment?.rng.state() ?? null },
+      });
+      await c.onSave?.(done, location);
+    };
+    let order = createRng(seed, 'finetune-order', Math.floor(step / perEpoch)).permutation(n);
     for (; step < total; step++) {
       const epoch = Math.floor(step / perEpoch);
       const within = step % perEpoch;
@@ -277,7 +348,10 @@ async function trainLoop(
       const v = (await value.data())[0]!;
       value.dispose();
       if (!Number.isFinite(v)) throw new Error(`Fine-tuning loss became ${v} at step ${step + 1}; lower learningRate (now ${hp.learningRate}).`);
-      await onStep?.(step + 1, total, v);
+      losses[step] = v;
+      await o.onStep?.(step + 1, total, v);
+      const done = step + 1;
+      if (o.checkpoints && o.checkpoints.every > 0 && done % o.checkpoints.every === 0 && done < total) await save(done);
     }
     if (score) {
       const s = await score();

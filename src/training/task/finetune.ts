@@ -1,7 +1,8 @@
 // FINETUNE task: the base version's weights (and tokenizer / normalization) + a labeled dataset version → a head
 // (and, in FULL mode, an updated encoder) → one ONNX graph with `embedding` and `logits` / `predictions` outputs,
 // the weights file, and an evaluation report on the held-out split: the head's own metrics plus a linear probe and
-// kNN on the fine-tuned backbone. Fine-tune runs are short and keep no checkpoints: a retried attempt starts over.
+// kNN on the fine-tuned backbone. Like PRETRAIN runs, the MLP_HEAD / FULL loop checkpoints into the run's prefix
+// (hyperparameters.checkpointEvery) and a re-dispatched attempt resumes from the last checkpoint.
 import { embeddingDim } from '../../models/spec';
 import { fineTuneIncompatibility, type StoredInputSpec } from '../../models/stored-spec';
 import { decodeWeights, encodeWeights } from '../../models/weights-file';
@@ -9,9 +10,20 @@ import type { CompletionReport, HeadReport } from '../../contracts/trainer-wire'
 import type { TaskContext } from './context';
 import { encoderReport } from './evaluation-report';
 import { download, upload } from './gateway-client';
+import { GatewayCheckpointStore } from './checkpoint-store';
+import type { CheckpointStore } from '../trainer/checkpoint';
+import { resolveHyperparameters } from '../../contracts/finetune';
 
 function permanent(err: Error): Error {
   return Object.assign(err, { retryable: false });
+}
+
+/** The store's own failures (object store, gateway) are marked retryable, so they are not taken for a bad spec. */
+function retryableStore(store: CheckpointStore): CheckpointStore {
+  const mark = (err: unknown): never => {
+    throw Object.assign(err as Error, { retryable: true });
+  };
+  return { save: (c) => store.save(c).catch(mark), latest: () => store.latest().catch(mark) };
 }
 
 export async function runFineTuneTask(ctx: TaskContext): Promise<CompletionReport> {
@@ -30,7 +42,7 @@ export async function runFineTuneTask(ctx: TaskContext): Promise<CompletionRepor
   const pipeline = { ...(tokenizer ? { tokenizer } : {}), ...(normalization ? { normalization } : {}) };
   // Loaded here, not at the top: tfjs start-up is the slow part, and a bad spec should fail before it.
   const { fineTune } = await import('../finetune');
-  const { buildModel } = await import('../encoders/model');
+  const { buildEncoderModel } = await import('../finetune/tokenSequenceModel');
   const { exportOnnx } = await import('../../models/onnx');
 
   ctx.log('info', `fine-tuning version ${ft.base.modelVersionId}: ${ft.task} ${ft.mode}, labelFraction ${ft.labelFraction}, ${rows.length} rows`);
@@ -52,14 +64,20 @@ export async function runFineTuneTask(ctx: TaskContext): Promise<CompletionRepor
       ctx.metric({ step, name: 'loss', value: loss });
       await ctx.heartbeat(step, total, step === total);
     },
+    checkpoints: {
+      store: retryableStore(new GatewayCheckpointStore(api, ctx.spec.checkpoint, () => ctx.flushMetrics())),
+      every: resolveHyperparameters(ft.hyperparameters).checkpointEvery,
+      onSave: (step) => ctx.log('info', `checkpoint at step ${step}`),
+    },
   }).catch((err: unknown) => {
-    throw permanent(err as Error);
+    // Checkpoint uploads and progress reports talk to the gateway: their failures are worth another attempt.
+    throw (err as { retryable?: boolean }).retryable === true ? err : permanent(err as Error);
   });
   await ctx.flushMetrics();
   ctx.log('info', `fine-tuned on ${result.trainSize} labeled rows in ${result.steps} steps (${result.seconds.toFixed(1)} s)`);
 
   // The backbone's probe and kNN train on the same labeled rows the fine-tune was allowed to see.
-  const model = buildModel(result.spec, { seed: ft.seed });
+  const model = buildEncoderModel(result.spec, { seed: ft.seed });
   let probe: Record<string, unknown> | null;
   try {
     model.setWeights(result.weights, { strict: true });

@@ -3,38 +3,12 @@
 // held-out split when the dataset has labels.
 import { embeddingDim } from '../../models/spec';
 import { encodeWeights } from '../../models/weights-file';
-import type { CompletionReport, TrainerSpec } from '../../contracts/trainer-wire';
-import { deserializeCheckpoint, serializeCheckpoint, type Checkpoint, type CheckpointStore } from '../trainer/checkpoint';
+import type { CompletionReport } from '../../contracts/trainer-wire';
 import type { TrainConfig } from '../trainer/config';
 import type { TaskContext } from './context';
 import { encoderReport } from './evaluation-report';
-import { download, readVersion, upload, type GatewayClient } from './gateway-client';
-
-/** Checkpoints in the run's output prefix, through presigned URLs; the gateway records the latest one. */
-class GatewayCheckpointStore implements CheckpointStore {
-  constructor(
-    private readonly api: GatewayClient,
-    private readonly initial: TrainerSpec['checkpoint'],
-    /** Runs before the gateway records the checkpoint: metrics up to its step must be stored first, or a crash
-     * between the two would lose them (the next attempt resumes after the checkpoint and never re-reports them). */
-    private readonly beforeRecord: () => Promise<void>,
-  ) {}
-
-  async save(ckpt: Checkpoint): Promise<string> {
-    const dir = `checkpoints/step-${String(ckpt.step).padStart(8, '0')}`;
-    const { json, tensors } = serializeCheckpoint(ckpt);
-    await upload(this.api, `${dir}/tensors.bin`, tensors);
-    await upload(this.api, `${dir}/checkpoint.json`, Buffer.from(json));
-    await this.beforeRecord();
-    await this.api.call('POST', '/checkpoint', { step: ckpt.step, path: dir });
-    return dir;
-  }
-
-  async latest(): Promise<Checkpoint | null> {
-    if (!this.initial) return null;
-    return deserializeCheckpoint((await download(this.initial.jsonUrl)).toString('utf8'), await download(this.initial.tensorsUrl));
-  }
-}
+import { readVersion, upload } from './gateway-client';
+import { GatewayCheckpointStore } from './checkpoint-store';
 
 export async function runPretrainTask(ctx: TaskContext): Promise<CompletionReport> {
   const { api, spec, manifest, rows } = ctx;
@@ -62,14 +36,23 @@ export async function runPretrainTask(ctx: TaskContext): Promise<CompletionRepor
       onLog: (level, message) => ctx.log(level, message),
     },
   });
+  // NEXT_STEP × TEXT trains its token table among the task heads; the version keeps it in front of the encoder
+  // (a tokens spec), so the version embeds text, predicts and fine-tunes like any other text model.
+  const { buildEncoderModel, servableNextStepText } = await import('../finetune/tokenSequenceModel');
+  const servable = config.modality === 'TEXT' && config.pretext === 'NEXT_STEP' && result.tokenizer
+    ? servableNextStepText(result.spec, result.model.getWeights(), result.heads.exportWeights(), result.tokenizer)
+    : null;
+  const served = servable ? buildEncoderModel(servable.spec, { seed: config.seed ?? 0 }) : result.model;
   try {
     await ctx.flushMetrics();
-    const weights = result.model.getWeights();
-    const onnxKey = await upload(api, 'model/model.onnx', exportOnnx(result.spec, weights));
+    if (servable) served.setWeights(servable.weights, { strict: true });
+    const modelSpec = servable?.spec ?? result.spec;
+    const weights = servable?.weights ?? result.model.getWeights();
+    const onnxKey = await upload(api, 'model/model.onnx', exportOnnx(modelSpec, weights));
     const weightsKey = await upload(api, 'model/weights.bin', encodeWeights(weights));
     const tokenizerJson = result.tokenizer?.toJSON();
     const tokenizerKey = tokenizerJson ? await upload(api, 'model/tokenizer.json', Buffer.from(tokenizerJson)) : null;
-    const seq = result.spec.input.kind === 'sequence' ? result.spec.input.length : undefined;
+    const seq = config.modality === 'SEQUENCE' && result.spec.input.kind === 'sequence' ? result.spec.input.length : undefined;
     const preprocess = {
       modality: config.modality,
       pretext: config.pretext,
@@ -80,7 +63,7 @@ export async function runPretrainTask(ctx: TaskContext): Promise<CompletionRepor
     ctx.log('info', `trained ${result.steps} steps (${result.stepsThisRun} this attempt${result.resumedFrom !== null ? `, resumed from ${result.resumedFrom}` : ''}); final loss ${result.finalLoss.toFixed(4)}`);
     // On the labeled evaluation version when the experiment names one, else on the training rows' own labels.
     const evalRows = spec.evaluationSet ? (await readVersion(spec.evaluationSet)).rows : rows;
-    const found = await encoderReport(result.model, evalRows.filter((r) => r.split === 'train'), evalRows, {
+    const found = await encoderReport(served, evalRows.filter((r) => r.split === 'train'), evalRows, {
       pipeline: { ...(result.tokenizer ? { tokenizer: result.tokenizer } : {}), ...(result.normalization ? { normalization: result.normalization } : {}) },
       seed: config.seed ?? 0,
       log: (m) => ctx.log('info', m),
@@ -90,8 +73,9 @@ export async function runPretrainTask(ctx: TaskContext): Promise<CompletionRepor
     await ctx.flushLogs();
     // The report when the rows allow one; else the trainer's running kNN check (validation split), if any.
     const evaluation = report ? { ...report, ...(result.evaluation ? { duringTraining: { ...result.evaluation } } : {}) } : result.evaluation ? { ...result.evaluation } : null;
-    return { onnxKey, weightsKey, tokenizerKey, inputSpec: { spec: result.spec, preprocess } as never, embeddingDim: embeddingDim(result.spec), evaluation: evaluation as never };
+    return { onnxKey, weightsKey, tokenizerKey, inputSpec: { spec: modelSpec, preprocess } as never, embeddingDim: embeddingDim(modelSpec), evaluation: evaluation as never };
   } finally {
+    if (served !== result.model) served.dispose();
     result.model.dispose();
     result.heads.dispose();
   }

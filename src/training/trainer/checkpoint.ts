@@ -7,6 +7,7 @@ import type { ModelSpec } from '../../models/spec';
 import type { NamedWeights } from '../encoders/params';
 import type { AdamWState } from '../optim/adamw';
 import type { SequenceNormalization } from '../data/rows';
+import type { RngState } from '../rng';
 
 export interface Checkpoint {
   formatVersion: 1;
@@ -27,6 +28,17 @@ export interface Checkpoint {
   normalization?: SequenceNormalization;
   /** The config fingerprint it was written under; resuming with a different one is refused. */
   fingerprint: string;
+  /** FINETUNE runs: loop state beyond weights and optimizer (`heads` is empty; the head lives in `weights`). */
+  fineTune?: FineTuneLoopState;
+}
+
+export interface FineTuneLoopState {
+  /** Early stopping: best validation score so far (null before the first validation), its weights, epochs since. */
+  bestScore: number | null;
+  bestWeights: NamedWeights | null;
+  sinceBest: number;
+  /** FULL with augment: the one augmentation stream's position (its draws per step vary with the batch). */
+  augmentRng: RngState | null;
 }
 
 /** Where checkpoints go: a local folder here, the object store (via the gateway) in the container task. */
@@ -42,6 +54,7 @@ type TensorIndex = Record<string, { shape: number[]; offset: number; length: num
 /** Splits a checkpoint into JSON metadata and one float32 blob (offsets in floats). */
 export function serializeCheckpoint(ckpt: Checkpoint): { json: string; tensors: Buffer } {
   const groups: Record<string, NamedWeights> = { weights: ckpt.weights, heads: ckpt.heads, m: ckpt.optimizer.m, v: ckpt.optimizer.v };
+  if (ckpt.fineTune?.bestWeights) groups.best = ckpt.fineTune.bestWeights;
   let total = 0;
   for (const g of Object.values(groups)) for (const t of Object.values(g)) total += t.data.length;
   const blob = new Float32Array(total);
@@ -55,8 +68,9 @@ export function serializeCheckpoint(ckpt: Checkpoint): { json: string; tensors: 
       offset += t.data.length;
     }
   }
-  const { weights: _w, heads: _h, optimizer, ...rest } = ckpt;
-  const json = JSON.stringify({ ...rest, optimizerStep: optimizer.step, index });
+  const { weights: _w, heads: _h, optimizer, fineTune, ...rest } = ckpt;
+  const loop = fineTune ? { fineTune: { ...fineTune, bestWeights: fineTune.bestWeights ? 'best' : null } } : {};
+  const json = JSON.stringify({ ...rest, ...loop, optimizerStep: optimizer.step, index });
   return { json, tensors: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength) };
 }
 
@@ -71,8 +85,9 @@ export function deserializeCheckpoint(json: string, tensors: Buffer): Checkpoint
     for (const [name, e] of Object.entries(meta.index[g] ?? {})) out[name] = { shape: e.shape, data: floats.slice(e.offset, e.offset + e.length) };
     return out;
   };
-  const { index: _i, optimizerStep, ...rest } = meta;
-  return { ...rest, weights: group('weights'), heads: group('heads'), optimizer: { step: optimizerStep, m: group('m'), v: group('v') } };
+  const { index: _i, optimizerStep, fineTune, ...rest } = meta;
+  const loop = fineTune ? { fineTune: { ...fineTune, bestWeights: fineTune.bestWeights ? group('best') : null } } : {};
+  return { ...rest, ...loop, weights: group('weights'), heads: group('heads'), optimizer: { step: optimizerStep, m: group('m'), v: group('v') } };
 }
 
 /**
