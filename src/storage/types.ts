@@ -60,3 +60,27 @@ export class InvalidPartError extends Error {
     this.name = 'InvalidPartError';
   }
 }
+
+/**
+ * The store could not be reached (connection refused or reset, timeouts, 5xx) even after the client's own retries
+ * with backoff. Callers treat it as transient: the gateway answers UNAVAILABLE with a retry hint, background work
+ * waits and tries again. `attempts` is how many requests the client made before giving up.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    options: { cause: unknown },
+  ) {
+    super(`The object store is unavailable (${operation} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}); try again shortly`, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** The StorageUnavailableError anywhere in an error's cause chain (wrappers such as lib-storage's), else null. */
+export function storageUnavailableIn(err: unknown): StorageUnavailableError | null {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof StorageUnavailableError) return e;
+  }
+  return null;
+}
