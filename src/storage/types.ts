@@ -35,6 +35,8 @@ export interface ObjectStore {
   completeMultipart(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<{ etag: string }>;
   abortMultipart(key: string, uploadId: string): Promise<void>;
   listMultipartUploads(prefix: string): Promise<PendingMultipart[]>;
+  /** Removes the adapter's own leftovers of writes a crash interrupted (local folder only); returns how many. */
+  sweepTemporaries?(olderThanMs: number): Promise<number>;
   /** Readiness check: throws when the store cannot be reached. */
   ping(): Promise<void>;
 }

@@ -6,7 +6,8 @@
 //     are deleted: streamed-upload temporaries, multipart targets without an UPLOADING row, content-addressed blobs
 //     no file row names, and shards of versions that are gone, FAILED or still UPLOADING;
 //   - multipart uploads the store still holds for files that have no row are aborted (where the store lists them);
-//   - purges of soft-deleted datasets that a crash interrupted are finished.
+//   - purges of soft-deleted datasets that a crash interrupted are finished;
+//   - the store adapter's own half-written temp files (local folder) are removed.
 // The grace window keeps it away from uploads in flight: an object is only an orphan once it is older than any
 // upload step could take between writing it and recording it.
 import type { Logger } from 'pino';
@@ -26,11 +27,13 @@ export interface ReconcileReport {
   blobs: number;
   shardObjects: number;
   multipartUploads: number;
+  /** The store adapter's own half-written temp files (local folder). */
+  storeTemporaries: number;
   /** Objects looked at. */
   scanned: number;
 }
 
-type Orphan = keyof Omit<ReconcileReport, 'abandonedUploads' | 'multipartUploads' | 'scanned'>;
+type Orphan = keyof Omit<ReconcileReport, 'abandonedUploads' | 'multipartUploads' | 'storeTemporaries' | 'scanned'>;
 
 // tenants/<tenant>/<area>/…: the dataset domain's key layout (keys.ts).
 const TMP = /^tenants\/([^/]+)\/tmp\/uploads\/[^/]+$/;
@@ -53,7 +56,7 @@ export class DatasetReconciler {
 
   /** One pass over every tenant. Safe to run concurrently with uploads and with another gateway's pass. */
   async run(now = new Date()): Promise<ReconcileReport> {
-    const report: ReconcileReport = { abandonedUploads: 0, tmpObjects: 0, multipartObjects: 0, blobs: 0, shardObjects: 0, multipartUploads: 0, scanned: 0 };
+    const report: ReconcileReport = { abandonedUploads: 0, tmpObjects: 0, multipartObjects: 0, blobs: 0, shardObjects: 0, multipartUploads: 0, storeTemporaries: 0, scanned: 0 };
     report.abandonedUploads = await this.hooks.cleanupAbandoned(now);
     await this.hooks.purgeDeleted();
     const cutoff = now.getTime() - this.graceMs;
@@ -69,8 +72,11 @@ export class DatasetReconciler {
     }
     if (batch.length) await this.sweep(batch, report);
     report.multipartUploads = await this.abortUnrecordedMultiparts(cutoff);
-    const removed = report.abandonedUploads + report.tmpObjects + report.multipartObjects + report.blobs + report.shardObjects + report.multipartUploads;
+    report.storeTemporaries = (await this.store.sweepTemporaries?.(this.graceMs)) ?? 0;
+    const removed =
+      report.abandonedUploads + report.tmpObjects + report.multipartObjects + report.blobs + report.shardObjects + report.multipartUploads + report.storeTemporaries;
     if (removed > 0) this.log.info({ ...report }, 'dataset reconciler removed orphans');
+    else this.log.debug({ ...report }, 'dataset reconciler pass: nothing to remove');
     return report;
   }
 
