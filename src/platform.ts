@@ -102,17 +102,12 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   });
   jobs.attach(services.runLifecycle);
   if (config.jobs.worker) jobs.worker().start();
-  // Background maintenance belongs to the worker process (`pretext serve`): finish dataset processing and purges a
-  // previous process left behind, and abort abandoned multipart uploads periodically.
-  let maintenance: NodeJS.Timeout | undefined;
+  // Background maintenance belongs to the worker process (`pretext serve`): finish dataset processing a previous
+  // process left behind, and reconcile the store with the rows from the worker tick (abandoned multipart uploads,
+  // interrupted purges, objects orphaned by a crash).
   if (config.jobs.worker) {
-    const sweep = () =>
-      services.datasets.uploads.cleanupAbandoned().catch((err: unknown) => log.warn({ err }, 'abandoned-upload sweep failed'));
     void services.datasets.processor.recover().catch((err: unknown) => log.error({ err }, 'dataset recovery failed'));
-    void services.datasets.purgeDeleted();
-    void sweep();
-    maintenance = setInterval(sweep, Math.min(config.datasets.abandonedUploadMs, 3_600_000));
-    maintenance.unref();
+    jobs.worker().every('datasets.reconcile', Math.min(config.datasets.abandonedUploadMs, 3_600_000), () => services.datasets.reconciler.run());
   }
   const apollo = createApolloServer({ env: config.env, introspection: config.introspection, limits: config.limits, metrics, log });
 
@@ -142,7 +137,6 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     },
     async close() {
       await jobs.close().catch((err: unknown) => log.warn({ err }, 'jobs runtime did not stop cleanly'));
-      if (maintenance) clearInterval(maintenance);
       await services.datasets.processor.close();
       await services.models.close();
       await services.inference.close();

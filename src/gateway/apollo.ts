@@ -8,6 +8,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { storageUnavailableIn } from '../storage/types';
 import { PROJECT_ROOT } from '../version';
 import { assertAllFieldsHaveRules, readAccessRules, withAccessRules } from './access';
 import type { GatewayContext } from './context';
@@ -29,6 +30,8 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 const APP_CODES = new Set<string>(Object.values(ErrorCode));
+/** What an UNAVAILABLE answer suggests: long enough for a restarted store to come back, short enough to feel live. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 export function loadTypeDefs(): string {
   return fs.readFileSync(SCHEMA_PATH, 'utf8');
@@ -74,6 +77,15 @@ export function createApolloServer(opts: {
         if (dev) return formatted;
         const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
         return { ...formatted, extensions };
+      }
+      // An object-store outage is not a bug: the client gets a typed, retryable error instead of INTERNAL.
+      const outage = storageUnavailableIn(original);
+      if (outage) {
+        return {
+          message: outage.message,
+          ...(formatted.path ? { path: formatted.path } : {}),
+          extensions: { code: ErrorCode.UNAVAILABLE, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS, operation: outage.operation, attempts: outage.attempts },
+        };
       }
       // Request-level refusals Apollo raises without a code but with a 4xx status (an APQ hash that does not match
       // its query) are the client's mistake, not an outage: they keep their message, typed BAD_REQUEST.

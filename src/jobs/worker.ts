@@ -1,5 +1,6 @@
-// The queue worker + supervisor loop: on every tick it dispatches due runs and runs one supervisor pass. It knows
-// nothing of runs itself (the lifecycle in modules/runs does); it owns timing, overlap and shutdown.
+// The queue worker + supervisor loop: on every tick it dispatches due runs and runs one supervisor pass, then any
+// periodic maintenance that is due (the dataset reconciler). It knows nothing of runs or datasets itself (the
+// domain modules do); it owns timing, overlap and shutdown, so maintenance never overlaps itself or a tick.
 export interface WorkerTasks {
   dispatchDue(): Promise<unknown>;
   supervise(): Promise<unknown>;
@@ -10,7 +11,15 @@ export interface WorkerOptions {
   onError?: (err: unknown) => void;
 }
 
+interface PeriodicTask {
+  name: string;
+  everyMs: number;
+  run: () => Promise<unknown>;
+  lastRun: number;
+}
+
 export class JobWorker {
+  private readonly periodic: PeriodicTask[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -27,6 +36,16 @@ export class JobWorker {
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+  }
+
+  /**
+   * Adds maintenance that runs at most every `everyMs`, inside a tick (after dispatch and supervision), first on
+   * the first tick. A failure is reported through onError and does not stop the tick or the next run.
+   */
+  every(name: string, everyMs: number, run: () => Promise<unknown>): void {
+    if (!(everyMs >= 10)) throw new Error(`${name}: everyMs must be ≥ 10, got ${everyMs}`);
+    if (this.periodic.some((p) => p.name === name)) throw new Error(`periodic task "${name}" is already registered`);
+    this.periodic.push({ name, everyMs, run, lastRun: -Infinity });
   }
 
   /** Runs a tick soon (a task exited, a run was created) instead of waiting for the next poll. */
@@ -48,6 +67,15 @@ export class JobWorker {
         await this.tasks.dispatchDue();
       } catch (err) {
         this.opts.onError?.(err);
+      }
+      for (const p of this.periodic) {
+        if (Date.now() - p.lastRun < p.everyMs) continue;
+        p.lastRun = Date.now();
+        try {
+          await p.run();
+        } catch (err) {
+          this.opts.onError?.(err);
+        }
       }
     })();
     try {

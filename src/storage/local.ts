@@ -41,6 +41,23 @@ export class LocalObjectStore implements ObjectStore {
     for (const d of [this.objects, this.meta, this.multipart, this.tmp]) fs.mkdirSync(d, { recursive: true });
   }
 
+  /**
+   * Deletes the adapter's own half-written temp files older than `olderThanMs` (a process killed mid-write leaves
+   * them; S3 has no equivalent, an unfinished PUT never becomes an object). A write in progress keeps touching its
+   * file, so a file untouched for the whole window is dead. Returns how many were removed.
+   */
+  async sweepTemporaries(olderThanMs: number, now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const name of await fsp.readdir(this.tmp).catch(() => [] as string[])) {
+      const file = path.join(this.tmp, name);
+      const st = await fsp.stat(file).catch(() => null);
+      if (!st || now - st.mtimeMs < olderThanMs) continue;
+      await fsp.rm(file, { force: true, recursive: true });
+      n += 1;
+    }
+    return n;
+  }
+
   private file(key: string): string {
     assertValidKey(key);
     return path.join(this.objects, key);

@@ -25,6 +25,7 @@ import { assertValidKey } from './keys';
 import {
   InvalidPartError,
   ObjectNotFoundError,
+  StorageUnavailableError,
   type Body,
   type ObjectInfo,
   type ObjectStore,
@@ -38,6 +39,34 @@ export interface S3StoreOptions {
   endpoint?: string;
   forcePathStyle: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Requests per operation, first try included (the SDK's standard retry strategy: exponential backoff with full
+   * jitter, 100 ms base, and a retry quota that stops retrying when a store keeps failing). Default 5.
+   */
+  maxAttempts?: number;
+  /** Milliseconds to wait for a TCP connection before the attempt counts as failed (and is retried). Default 3000. */
+  connectionTimeoutMs?: number;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 5;
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const NETWORK_CODE_IN_TEXT = new RegExp(`\\b(${[...NETWORK_ERROR_CODES].join('|')})\\b`);
+
+/** Failures that say the store is away (not that the request was wrong): network errors, timeouts, 5xx, throttling. */
+function isUnavailable(err: unknown): boolean {
+  if (err instanceof S3ServiceException) {
+    const status = err.$metadata?.httpStatusCode ?? 0;
+    return status >= 500 || err.name === 'SlowDown' || err.name === 'ServiceUnavailable';
+  }
+  const e = err as { code?: string; name?: string; message?: string; errors?: Array<{ code?: string }> } | null;
+  if (!e) return false;
+  if (e.code && NETWORK_ERROR_CODES.has(e.code)) return true;
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout') return true;
+  // Node reports a refused dual-stack connection as an AggregateError of the per-address errors.
+  if (Array.isArray(e.errors) && e.errors.some((x) => x?.code !== undefined && NETWORK_ERROR_CODES.has(x.code))) return true;
+  // The SDK re-wraps errors it does not recognise as Error objects (one from another realm, e.g. under a test VM)
+  // into "AWS SDK error wrapper for Error: connect ECONNREFUSED …", dropping `code`: the code is still in the text.
+  return typeof e.message === 'string' && NETWORK_CODE_IN_TEXT.test(e.message);
 }
 
 function isNotFound(err: unknown): boolean {
@@ -60,7 +89,25 @@ export class S3ObjectStore implements ObjectStore {
       // HTTP clients do not send; compute them only where the operation requires it.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // Transient failures (connection refused/reset, timeouts, 5xx, throttling) are retried by the SDK itself.
+      retryMode: 'standard',
+      maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      requestHandler: { connectionTimeout: opts.connectionTimeoutMs ?? 3000 },
     });
+    // Outermost step, so it sees an error only once the retry strategy has given up: an outage becomes one typed
+    // error (with the attempts made) for every command, lib-storage's uploads included, instead of a raw socket error.
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        try {
+          return await next(args);
+        } catch (err) {
+          if (!isUnavailable(err)) throw err;
+          const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+          throw new StorageUnavailableError(context.commandName ?? 'request', attempts, { cause: err });
+        }
+      },
+      { step: 'initialize', name: 'pretextStorageUnavailable', priority: 'high' },
+    );
   }
 
   async put(key: string, body: Body, opts: { contentType?: string } = {}): Promise<{ etag: string; bytes: number }> {

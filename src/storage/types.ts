@@ -35,6 +35,8 @@ export interface ObjectStore {
   completeMultipart(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<{ etag: string }>;
   abortMultipart(key: string, uploadId: string): Promise<void>;
   listMultipartUploads(prefix: string): Promise<PendingMultipart[]>;
+  /** Removes the adapter's own leftovers of writes a crash interrupted (local folder only); returns how many. */
+  sweepTemporaries?(olderThanMs: number): Promise<number>;
   /** Readiness check: throws when the store cannot be reached. */
   ping(): Promise<void>;
 }
@@ -59,4 +61,28 @@ export class InvalidPartError extends Error {
     super(message);
     this.name = 'InvalidPartError';
   }
+}
+
+/**
+ * The store could not be reached (connection refused or reset, timeouts, 5xx) even after the client's own retries
+ * with backoff. Callers treat it as transient: the gateway answers UNAVAILABLE with a retry hint, background work
+ * waits and tries again. `attempts` is how many requests the client made before giving up.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly attempts: number,
+    options: { cause: unknown },
+  ) {
+    super(`The object store is unavailable (${operation} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}); try again shortly`, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** The StorageUnavailableError anywhere in an error's cause chain (wrappers such as lib-storage's), else null. */
+export function storageUnavailableIn(err: unknown): StorageUnavailableError | null {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof StorageUnavailableError) return e;
+  }
+  return null;
 }

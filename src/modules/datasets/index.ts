@@ -4,6 +4,7 @@ import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 import type { ObjectStore } from '../../storage';
 import { DatasetProcessor } from './processor';
+import { DatasetReconciler } from './reconciler';
 import { DatasetRepository } from './repository';
 import { DatasetService } from './service';
 import { UploadService } from './uploads';
@@ -14,5 +15,15 @@ export function createDatasetServices(deps: DatasetServiceDeps): DatasetService 
   const repo = new DatasetRepository(deps.db);
   const uploads = new UploadService(deps.db, deps.store, repo, deps.cfg, deps.log);
   const processor = new DatasetProcessor(deps.db, deps.store, deps.log);
-  return new DatasetService(deps.db, deps.store, repo, uploads, processor, deps.log);
+  // The reconciler's grace window is the abandoned-upload window: an object nothing references is an orphan once it
+  // is older than the longest an upload may legitimately sit between its steps.
+  const reconciler: DatasetReconciler = new DatasetReconciler(
+    deps.db,
+    deps.store,
+    { cleanupAbandoned: (now) => uploads.cleanupAbandoned(now), purgeDeleted: (): Promise<void> => service.purgeDeleted() },
+    deps.cfg.abandonedUploadMs,
+    deps.log,
+  );
+  const service: DatasetService = new DatasetService(deps.db, deps.store, repo, uploads, processor, deps.log, reconciler);
+  return service;
 }

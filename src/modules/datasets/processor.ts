@@ -1,11 +1,12 @@
 // Turns a finalized version's files into shards + manifest (src/ingest) in the background, one version at a time
 // per process. Status moves PROCESSING → READY | FAILED in one conditional update; a version left PROCESSING by a
-// crash is picked up again by recover() at start-up, after its partial output is deleted.
+// crash is picked up again by recover() at start-up, after its partial output is deleted. An object-store outage is
+// not the data's fault: the version stays PROCESSING and is tried again with backoff once the store answers.
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Db, Prisma } from '../../db/client';
 import { IngestError, ingestStoreFrom, processDatasetVersion, type Manifest, type RowShape, type UploadedFile } from '../../ingest';
-import type { ObjectStore } from '../../storage';
+import { storageUnavailableIn, type ObjectStore } from '../../storage';
 import { versionPrefix } from './keys';
 
 /** A Readable now for an object the store opens asynchronously (ingest opens files synchronously). */
@@ -26,16 +27,34 @@ export function manifestSummary(m: Manifest): Prisma.InputJsonValue {
   return { ...rest, shardCount: shards.length, sourceCount: sources.length } as unknown as Prisma.InputJsonValue;
 }
 
+export interface ProcessorRetryOptions {
+  /** First wait after an outage; doubles each time, capped at maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Outages in a row after which the version is given up as FAILED (the default: about 20 minutes of outage). */
+  maxRetries: number;
+}
+
+const DEFAULT_RETRY: ProcessorRetryOptions = { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120 };
+
 export class DatasetProcessor {
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
   private closed = false;
+  private readonly outages = new Map<string, number>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly db: Db,
     private readonly store: ObjectStore,
     private readonly log: Logger,
+    private readonly retry: ProcessorRetryOptions = DEFAULT_RETRY,
   ) {}
+
+  /** Versions waiting for a retry after an object-store outage. */
+  get waitingForStore(): number {
+    return this.retryTimers.size;
+  }
 
   enqueue(versionId: string): void {
     if (this.closed) return;
@@ -62,21 +81,39 @@ export class DatasetProcessor {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     await this.chain;
+  }
+
+  /** Leaves the version PROCESSING and enqueues it again after a backoff; false once it has waited long enough. */
+  private retryLater(versionId: string): boolean {
+    const n = (this.outages.get(versionId) ?? 0) + 1;
+    if (n > this.retry.maxRetries || this.closed) return false;
+    this.outages.set(versionId, n);
+    const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (n - 1));
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.enqueue(versionId);
+    }, delay);
+    timer.unref();
+    this.retryTimers.add(timer);
+    this.log.warn({ versionId, retry: n, delayMs: delay }, 'object store unavailable; dataset processing will be retried');
+    return true;
   }
 
   private async process(versionId: string): Promise<void> {
     const version = await this.db.datasetVersion.findUnique({ where: { id: versionId }, include: { dataset: true, files: true } });
     if (!version || version.status !== 'PROCESSING' || version.dataset.deletedAt) return;
     const prefix = versionPrefix(version.tenantId, version.datasetId, version.id);
-    // Output of an interrupted earlier attempt must not mix with this one.
-    await this.store.deletePrefix(`${prefix}/`);
     const files: UploadedFile[] = version.files
       .filter((f) => f.status === 'UPLOADED')
       .map((f) => ({ name: f.name, bytes: Number(f.bytes), sha256: f.sha256 ?? '', open: () => lazyStream(() => this.store.get(f.storageKey)) }));
     const split = (version.splitRule ?? {}) as { seed?: string; validation?: number; test?: number };
     const started = Date.now();
     try {
+      // Output of an interrupted earlier attempt must not mix with this one.
+      await this.store.deletePrefix(`${prefix}/`);
       const manifest = await processDatasetVersion({
         files,
         shape: version.shape as unknown as RowShape,
@@ -92,9 +129,13 @@ export class DatasetProcessor {
         data: { status: 'READY', stats: manifestSummary(manifest), manifestKey, shardBytes: BigInt(shardBytes), readyAt: new Date(), error: undefined },
       });
       if (count === 0) await this.store.deletePrefix(`${prefix}/`); // deleted meanwhile: drop the output
+      this.outages.delete(versionId);
       this.log.info({ versionId, rows: manifest.rows, ms: Date.now() - started }, 'dataset version ready');
     } catch (err) {
       await this.store.deletePrefix(`${prefix}/`).catch(() => undefined);
+      // Partial output that could not be deleted now is deleted by the retry's first step.
+      if (storageUnavailableIn(err) && this.retryLater(versionId)) return;
+      this.outages.delete(versionId);
       const error =
         err instanceof IngestError
           ? { message: err.message, problems: err.problems, truncated: err.truncated }

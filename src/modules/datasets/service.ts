@@ -10,6 +10,7 @@ import { recordAudit } from '../audit/repository';
 import { actorOf, requireTenant, type Principal } from '../auth/principal';
 import { fileNameProblem, versionPrefix } from './keys';
 import type { DatasetProcessor } from './processor';
+import type { DatasetReconciler } from './reconciler';
 import type { DatasetRepository } from './repository';
 import type { UploadService } from './uploads';
 
@@ -31,6 +32,8 @@ export class DatasetService {
     readonly uploads: UploadService,
     readonly processor: DatasetProcessor,
     private readonly log: Logger,
+    /** Orphan clean-up after crashes; the worker tick runs it (platform.ts). */
+    readonly reconciler: DatasetReconciler,
   ) {}
 
   async create(p: Principal, input: { name: string; modality: Modality; description?: string | null }): Promise<Dataset> {

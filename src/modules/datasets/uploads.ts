@@ -49,11 +49,15 @@ export class UploadService {
     return { used, quota, remaining: quota > used ? quota - used : 0n };
   }
 
-  /** Moves a fully written temporary object to its content-addressed blob (or drops it when the blob exists). */
+  /**
+   * Moves a fully written temporary object to its content-addressed blob. The copy is made even when the blob
+   * exists: it refreshes the blob's modification time, and the reconciler never deletes an unreferenced blob younger
+   * than its grace window, so a blob this upload is about to reference cannot be swept before the row is written.
+   */
   private async promote(tenantId: string, tmpKey: string, sha256: string): Promise<string> {
     const key = blobKey(tenantId, sha256);
     try {
-      if (!(await this.store.head(key))) await this.store.copy(tmpKey, key);
+      await this.store.copy(tmpKey, key);
     } finally {
       await this.store.delete(tmpKey);
     }
@@ -231,7 +235,9 @@ export class UploadService {
     await this.store.abortMultipart(file.storageKey, file.uploadId).catch((err: unknown) => {
       this.log.warn({ err, fileId: file.id }, 'abortMultipart failed; the bucket lifecycle rule removes the parts');
     });
-    await this.db.datasetFile.delete({ where: { id: file.id } });
+    // A crash between CompleteMultipartUpload and the blob promotion leaves the assembled object at the upload's key.
+    await this.store.delete(file.storageKey);
+    await this.db.datasetFile.deleteMany({ where: { id: file.id } });
   }
 
   /** Aborts multipart uploads idle for longer than the configured window (all tenants). */

@@ -1,0 +1,159 @@
+// Makes the object store and the dataset rows agree again after a crash. Every upload path writes the object before
+// its row (tmp → blob → file row; multipart object → promoted blob → row update) and cleans up on ordinary failures,
+// but a process killed between those steps leaves objects no row points at. One pass, run from the worker tick:
+//   - abandoned multipart uploads (UPLOADING file rows idle past the window) are aborted and their rows deleted;
+//   - objects under a tenant's dataset prefixes that nothing references and that are older than the grace window
+//     are deleted: streamed-upload temporaries, multipart targets without an UPLOADING row, content-addressed blobs
+//     no file row names, and shards of versions that are gone, FAILED or still UPLOADING;
+//   - multipart uploads the store still holds for files that have no row are aborted (where the store lists them);
+//   - purges of soft-deleted datasets that a crash interrupted are finished;
+//   - the store adapter's own half-written temp files (local folder) are removed.
+// The grace window keeps it away from uploads in flight: an object is only an orphan once it is older than any
+// upload step could take between writing it and recording it.
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client';
+import type { ObjectInfo, ObjectStore } from '../../storage';
+
+/** The clean-ups the reconciler drives that live with the upload service and the dataset service. */
+export interface ReconcilerHooks {
+  cleanupAbandoned(now: Date): Promise<number>;
+  purgeDeleted(): Promise<void>;
+}
+
+export interface ReconcileReport {
+  abandonedUploads: number;
+  tmpObjects: number;
+  multipartObjects: number;
+  blobs: number;
+  shardObjects: number;
+  multipartUploads: number;
+  /** The store adapter's own half-written temp files (local folder). */
+  storeTemporaries: number;
+  /** Objects looked at. */
+  scanned: number;
+}
+
+type Orphan = keyof Omit<ReconcileReport, 'abandonedUploads' | 'multipartUploads' | 'storeTemporaries' | 'scanned'>;
+
+// tenants/<tenant>/<area>/…: the dataset domain's key layout (keys.ts).
+const TMP = /^tenants\/([^/]+)\/tmp\/uploads\/[^/]+$/;
+const MULTIPART = /^tenants\/([^/]+)\/uploads\/([0-9a-f-]{36})$/;
+const BLOB = /^tenants\/([^/]+)\/blobs\/sha256\/[0-9a-f]{64}$/;
+const SHARD = /^tenants\/([^/]+)\/datasets\/[^/]+\/versions\/([0-9a-f-]{36})\//;
+
+const BATCH = 500;
+
+export class DatasetReconciler {
+  constructor(
+    private readonly db: Db,
+    private readonly store: ObjectStore,
+    private readonly hooks: ReconcilerHooks,
+    private readonly graceMs: number,
+    private readonly log: Logger,
+  ) {
+    if (!(graceMs > 0)) throw new Error(`reconciler graceMs must be > 0, got ${graceMs}; use the abandoned-upload window.`);
+  }
+
+  /** One pass over every tenant. Safe to run concurrently with uploads and with another gateway's pass. */
+  async run(now = new Date()): Promise<ReconcileReport> {
+    const report: ReconcileReport = { abandonedUploads: 0, tmpObjects: 0, multipartObjects: 0, blobs: 0, shardObjects: 0, multipartUploads: 0, storeTemporaries: 0, scanned: 0 };
+    report.abandonedUploads = await this.hooks.cleanupAbandoned(now);
+    await this.hooks.purgeDeleted();
+    const cutoff = now.getTime() - this.graceMs;
+    let batch: ObjectInfo[] = [];
+    for await (const o of this.store.list('tenants/')) {
+      report.scanned += 1;
+      if (o.lastModified.getTime() > cutoff) continue;
+      batch.push(o);
+      if (batch.length >= BATCH) {
+        await this.sweep(batch, report);
+        batch = [];
+      }
+    }
+    if (batch.length) await this.sweep(batch, report);
+    report.multipartUploads = await this.abortUnrecordedMultiparts(cutoff);
+    report.storeTemporaries = (await this.store.sweepTemporaries?.(this.graceMs)) ?? 0;
+    const removed =
+      report.abandonedUploads + report.tmpObjects + report.multipartObjects + report.blobs + report.shardObjects + report.multipartUploads + report.storeTemporaries;
+    if (removed > 0) this.log.info({ ...report }, 'dataset reconciler removed orphans');
+    else this.log.debug({ ...report }, 'dataset reconciler pass: nothing to remove');
+    return report;
+  }
+
+  /** Deletes the objects of one batch that no row references. */
+  private async sweep(objects: ObjectInfo[], report: ReconcileReport): Promise<void> {
+    const tmp: string[] = [];
+    const multipart = new Map<string, string>(); // file id → key
+    const blobs = new Map<string, string>(); // key → tenant
+    const shards = new Map<string, string[]>(); // version id → keys
+    for (const { key } of objects) {
+      let m: RegExpExecArray | null;
+      if (TMP.test(key)) tmp.push(key);
+      else if ((m = MULTIPART.exec(key))) multipart.set(m[2]!, key);
+      else if ((m = BLOB.exec(key))) blobs.set(key, m[1]!);
+      else if ((m = SHARD.exec(key))) shards.set(m[2]!, [...(shards.get(m[2]!) ?? []), key]);
+    }
+    // A temporary is only ever alive for the length of one upload request.
+    await this.remove(tmp, 'tmpObjects', report);
+
+    if (multipart.size) {
+      const open = await this.db.datasetFile.findMany({ where: { id: { in: [...multipart.keys()] }, status: 'UPLOADING' }, select: { id: true } });
+      const live = new Set(open.map((f) => f.id));
+      await this.remove([...multipart].filter(([id]) => !live.has(id)).map(([, key]) => key), 'multipartObjects', report);
+    }
+
+    if (blobs.size) {
+      const named = await this.db.datasetFile.findMany({ where: { storageKey: { in: [...blobs.keys()] } }, select: { storageKey: true } });
+      const referenced = new Set(named.map((f) => f.storageKey));
+      // Re-checked one by one just before deleting: an upload may have recorded its row since the batch query.
+      const orphans: string[] = [];
+      for (const [key, tenantId] of blobs) {
+        if (referenced.has(key)) continue;
+        if ((await this.db.datasetFile.count({ where: { tenantId, storageKey: key } })) === 0) orphans.push(key);
+      }
+      await this.remove(orphans, 'blobs', report);
+    }
+
+    if (shards.size) {
+      const versions = await this.db.datasetVersion.findMany({ where: { id: { in: [...shards.keys()] } }, select: { id: true, status: true } });
+      const status = new Map(versions.map((v) => [v.id, v.status]));
+      // READY versions own their shards; PROCESSING ones are being written (or will be rewritten by recovery).
+      const dead = [...shards].filter(([id]) => {
+        const s = status.get(id);
+        return s === undefined || s === 'FAILED' || s === 'UPLOADING';
+      });
+      await this.remove(dead.flatMap(([, keys]) => keys), 'shardObjects', report);
+    }
+  }
+
+  private async remove(keys: string[], kind: Orphan, report: ReconcileReport): Promise<void> {
+    for (const key of keys) {
+      await this.store.delete(key);
+      report[kind] += 1;
+    }
+  }
+
+  /** Multipart uploads with no file row (a crash between CreateMultipartUpload and the row's insert). */
+  private async abortUnrecordedMultiparts(cutoff: number): Promise<number> {
+    let pending;
+    try {
+      pending = await this.store.listMultipartUploads('tenants/');
+    } catch (err) {
+      // Stores without ListMultipartUploads (s3rver) leave these to the bucket's lifecycle rule.
+      const name = (err as { name?: string }).name;
+      if (name === 'NotImplemented' || name === 'MethodNotAllowed') return 0;
+      throw err;
+    }
+    const stale = pending.filter((u) => MULTIPART.test(u.key) && u.initiated.getTime() <= cutoff);
+    if (stale.length === 0) return 0;
+    const rows = await this.db.datasetFile.findMany({ where: { uploadId: { in: stale.map((u) => u.uploadId) } }, select: { uploadId: true } });
+    const recorded = new Set(rows.map((r) => r.uploadId));
+    let n = 0;
+    for (const u of stale) {
+      if (recorded.has(u.uploadId)) continue;
+      await this.store.abortMultipart(u.key, u.uploadId);
+      n += 1;
+    }
+    return n;
+  }
+}
