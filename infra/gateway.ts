@@ -44,26 +44,42 @@ export const GATEWAY_ENV = {
   bucket: 'S3_BUCKET',
   bucketRegion: 'S3_REGION',
   databaseSecretArn: 'DATABASE_SECRET_ARN',
+  datasetProcessing: 'DATASET_PROCESSING',
 } as const;
 
 // Batch actions the gateway needs. DescribeJobs has no resource-level permissions in IAM, so it is the one
 // statement with Resource "*".
 const BATCH_UNSCOPED_READ = ['batch:DescribeJobs'];
 
-/** The GraphQL gateway as a Lambda (Node.js 22.x: nodejs20.x was deprecated in April 2026; the code itself still runs on 20) behind an API Gateway HTTP API, with least-privilege grants. */
-export function createGateway(scope: Construct, props: GatewayProps): Gateway {
+/** What shapes one of the two backend functions (the request gateway and the scheduled worker tick). */
+export interface BackendFunctionOptions {
+  id: string;
+  logGroupId: string;
+  handler: string;
+  /** Seconds the function may run. */
+  timeoutSeconds: number;
+  memorySize: number;
+  /** Concurrent executions reserved (and capped); the worker tick uses 1 so ticks never overlap. */
+  reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A backend Lambda of this stack (same bundle, same environment, same least-privilege grants): the gateway and the
+ * worker tick run the same code and reach the same database, bucket and job queue.
+ */
+export function createBackendFunction(scope: Construct, props: GatewayProps, opts: BackendFunctionOptions): lambda.Function {
   const stack = Stack.of(scope);
-  const logGroup = new logs.LogGroup(scope, 'GatewayLogs', { retention: logs.RetentionDays.ONE_MONTH });
-  const fn = new lambda.Function(scope, 'GatewayFunction', {
+  const logGroup = new logs.LogGroup(scope, opts.logGroupId, { retention: logs.RetentionDays.ONE_MONTH });
+  const fn = new lambda.Function(scope, opts.id, {
     // The project targets Node 20 (tfjs/onnxruntime pins); the Lambda runtime matches what CI tests.
     runtime: lambda.Runtime.NODEJS_22_X,
     // x86_64: the bundle carries native addons (sharp, onnxruntime-node, hnswlib-node) built on x86_64 CI.
     architecture: lambda.Architecture.X86_64,
     code: props.code,
-    handler: props.handler ?? 'dist/src/gateway/lambda.handler',
-    memorySize: props.memorySize ?? 2048,
-    // HTTP APIs cut integrations at 30 s; the function must give up first so the client sees our error.
-    timeout: Duration.seconds(29),
+    handler: opts.handler,
+    memorySize: opts.memorySize,
+    timeout: Duration.seconds(opts.timeoutSeconds),
+    ...(opts.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: opts.reservedConcurrentExecutions } : {}),
     vpc: props.vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     logGroup,
@@ -71,6 +87,8 @@ export function createGateway(scope: Construct, props: GatewayProps): Gateway {
       ...props.environment,
       NODE_ENV: 'production',
       NODE_OPTIONS: '--enable-source-maps',
+      // A request Lambda freezes once it answers: finalize leaves versions PROCESSING for the worker tick.
+      [GATEWAY_ENV.datasetProcessing]: 'worker',
       [GATEWAY_ENV.dispatcher]: 'aws-batch',
       [GATEWAY_ENV.jobQueue]: props.batch.jobQueue.jobQueueArn,
       [GATEWAY_ENV.jobDefinition]: props.batch.jobDefinition.jobDefinitionArn,
@@ -79,11 +97,10 @@ export function createGateway(scope: Construct, props: GatewayProps): Gateway {
       [GATEWAY_ENV.databaseSecretArn]: props.database.secret.secretArn,
     },
   });
-
   // Data: read/write the bucket (it issues the presigned URLs trainers and clients use); read the DB secret.
   props.bucket.grantReadWrite(fn);
   props.database.secret.grantRead(fn);
-  props.database.cluster.connections.allowDefaultPortFrom(fn, 'gateway Lambda to Aurora');
+  props.database.cluster.connections.allowDefaultPortFrom(fn, `${opts.id} to Aurora`);
 
   // Jobs: submit only to this queue with this job definition; terminate jobs (job ARNs are minted per job, so the
   // narrowest IAM can express is job/* in this account and region); describe (unscopable, see above).
@@ -113,6 +130,15 @@ export function createGateway(scope: Construct, props: GatewayProps): Gateway {
   );
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'DescribeTrainerJobs', actions: BATCH_UNSCOPED_READ, resources: ['*'] }));
 
+  return fn;
+}
+
+/** The GraphQL gateway as a Lambda (Node.js 22.x: nodejs20.x was deprecated in April 2026; the code itself still runs on 20) behind an API Gateway HTTP API, with least-privilege grants. */
+export function createGateway(scope: Construct, props: GatewayProps): Gateway {
+  // HTTP APIs cut integrations at 30 s; the function must give up first so the client sees our error.
+  const fn = createBackendFunction(scope, props, {
+    id: 'GatewayFunction', logGroupId: 'GatewayLogs', handler: props.handler ?? 'dist/src/gateway/lambda.handler', timeoutSeconds: 29, memorySize: props.memorySize ?? 2048,
+  });
   const api = new apigwv2.HttpApi(scope, 'GatewayApi', {
     description: 'Pretext GraphQL gateway',
     defaultIntegration: new HttpLambdaIntegration('GatewayIntegration', fn, {

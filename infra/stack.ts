@@ -7,6 +7,7 @@ import { createGateway, type Gateway } from './gateway';
 import { createNetwork, type Network } from './network';
 import { createRegistries, type Registries } from './registries';
 import { createStorage, type Storage } from './storage';
+import { createWorkerTick, type WorkerTick } from './worker';
 
 export interface PretextStackProps extends StackProps {
   /** Gateway Lambda bundle (see gateway.ts); app.ts builds it from the repository's build output. */
@@ -33,6 +34,7 @@ export class PretextStack extends Stack {
   readonly database: Database;
   readonly batch: TrainerBatch;
   readonly gateway: Gateway;
+  readonly worker: WorkerTick;
 
   constructor(scope: Construct, id: string, props: PretextStackProps) {
     super(scope, id, props);
@@ -55,14 +57,16 @@ export class PretextStack extends Stack {
       ...(props.gpuInstanceTypes ? { instanceTypes: props.gpuInstanceTypes } : {}),
       ...(props.maxTrainerVcpus ? { maxvCpus: props.maxTrainerVcpus } : {}),
     });
-    this.gateway = createGateway(this, {
+    const backend = {
       vpc: this.network.vpc,
       bucket: this.storage.bucket,
       database: this.database,
       batch: { jobQueue: this.batch.jobQueue, jobDefinition: this.batch.jobDefinition },
       code: props.gatewayCode,
-      ...(props.gatewayHandler ? { handler: props.gatewayHandler } : {}),
-    });
+    };
+    this.gateway = createGateway(this, { ...backend, ...(props.gatewayHandler ? { handler: props.gatewayHandler } : {}) });
+    // No long-lived process in this deployment: the worker's timers become a scheduled function.
+    this.worker = createWorkerTick(this, backend);
 
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.apiEndpoint, description: 'GraphQL gateway base URL' });
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });

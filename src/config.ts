@@ -63,6 +63,11 @@ const EnvSchema = z.object({
     UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
     /** Multipart uploads idle for longer are aborted and their parts deleted. */
     ABANDONED_UPLOAD_HOURS: z.coerce.number().min(0.0001).default(24),
+    /**
+     * `inline`: the process that finalizes a version also processes it (a long-lived server). `worker`: finalize only
+     * marks it PROCESSING and the worker's tick processes it (serverless: a request Lambda freezes once it answers).
+     */
+    DATASET_PROCESSING: z.enum(['inline', 'worker']).default('inline'),
     /** Storage quota of tenants created without one. */
     DEFAULT_STORAGE_QUOTA_BYTES: z.coerce.number().int().min(0).default(10 * 2 ** 30),
     // --- Training jobs (queue worker, dispatcher, supervisor, per-tenant limits) ---
@@ -180,6 +185,7 @@ export interface Config {
     uploadUrlTtlSeconds: number;
     abandonedUploadMs: number;
     defaultStorageQuotaBytes: bigint;
+    processing: 'inline' | 'worker';
   };
   jobs: JobsConfig;
   rateLimits: { requestsPerMinute: number; inferenceInputsPerMinute: number };
@@ -361,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
       abandonedUploadMs: e.ABANDONED_UPLOAD_HOURS * 3600 * 1000,
       defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
+      processing: e.DATASET_PROCESSING,
     },
     rateLimits: { requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE, inferenceInputsPerMinute: e.RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE },
     jobs: {

@@ -28,8 +28,8 @@ function statements(): Statement[] {
   return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement as Statement[]);
 }
 
-function gatewayRoleStatements(): Statement[] {
-  const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Runtime === 'nodejs22.x') as any;
+function gatewayRoleStatements(handler = 'dist/src/gateway/lambda.handler'): Statement[] {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Handler === handler) as any;
   const roleRef = fn.Properties.Role['Fn::GetAtt'][0];
   const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) =>
     (p.Properties.Roles as any[]).some((r) => r.Ref === roleRef),
@@ -117,6 +117,7 @@ describe('gateway', () => {
           S3_BUCKET: { Ref: Match.stringLikeRegexp('^DataBucket') },
           S3_REGION: { Ref: 'AWS::Region' },
           DATABASE_SECRET_ARN: Match.anyValue(),
+          DATASET_PROCESSING: 'worker',
         }),
       },
     });
@@ -148,9 +149,41 @@ describe('gateway', () => {
     const [dbId] = Object.keys(template.findResources('AWS::RDS::DBCluster'));
     const port = { 'Fn::GetAtt': [dbId, 'Endpoint.Port'] }; // the cluster's port (5432, asserted above)
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      IpProtocol: 'tcp', FromPort: port, ToPort: port, Description: 'gateway Lambda to Aurora',
+      IpProtocol: 'tcp', FromPort: port, ToPort: port, Description: 'GatewayFunction to Aurora',
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GatewayFunctionSecurityGroup'), 'GroupId'] },
     });
+  });
+});
+
+describe('worker tick', () => {
+  // No long-lived process in a serverless deployment: the worker's timers are an EventBridge schedule.
+  const handler = 'dist/src/gateway/lambda-worker.handler';
+
+  it('is a function with the same wiring, Lambda\'s longest timeout and one reserved execution', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Handler: handler,
+      Timeout: 900,
+      ReservedConcurrentExecutions: 1,
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+      Environment: { Variables: Match.objectLike({ DISPATCHER: 'aws-batch', DATASET_PROCESSING: 'worker', DATABASE_SECRET_ARN: Match.anyValue() }) },
+    });
+  });
+
+  it('is invoked every minute by an EventBridge rule allowed to call it', () => {
+    const fnId = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, f]: [string, any]) => f.Properties.Handler === handler)![0];
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] } });
+  });
+
+  it('has the gateway\'s grants and no more (bucket, secret, Batch on its queue)', () => {
+    const actions = (h: string) => new Set(gatewayRoleStatements(h).flatMap((s) => asArray(s.Action)));
+    expect(actions(handler)).toContain('batch:SubmitJob');
+    expect([...actions(handler)].sort()).toEqual([...actions('dist/src/gateway/lambda.handler')].sort());
   });
 });
 

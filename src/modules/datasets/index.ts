@@ -14,7 +14,7 @@ export interface DatasetServiceDeps { db: Db; store: ObjectStore; log: Logger; c
 export function createDatasetServices(deps: DatasetServiceDeps): DatasetService {
   const repo = new DatasetRepository(deps.db);
   const uploads = new UploadService(deps.db, deps.store, repo, deps.cfg, deps.log);
-  const processor = new DatasetProcessor(deps.db, deps.store, deps.log);
+  const processor = new DatasetProcessor(deps.db, deps.store, deps.log, undefined, { inline: deps.cfg.processing !== 'worker' });
   // The reconciler's grace window is the abandoned-upload window: an object nothing references is an orphan once it
   // is older than the longest an upload may legitimately sit between its steps.
   const reconciler: DatasetReconciler = new DatasetReconciler(

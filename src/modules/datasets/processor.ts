@@ -37,6 +37,14 @@ export interface ProcessorRetryOptions {
 
 const DEFAULT_RETRY: ProcessorRetryOptions = { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120 };
 
+export interface ProcessorModeOptions {
+  /**
+   * true (a long-lived server): enqueue() processes in this process. false (serverless): enqueue() only leaves the
+   * version PROCESSING; the scheduled worker tick finds it with drain().
+   */
+  inline: boolean;
+}
+
 export class DatasetProcessor {
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
@@ -49,11 +57,22 @@ export class DatasetProcessor {
     private readonly store: ObjectStore,
     private readonly log: Logger,
     private readonly retry: ProcessorRetryOptions = DEFAULT_RETRY,
+    private readonly mode: ProcessorModeOptions = { inline: true },
   ) {}
+
+  /** Whether finalize processes in this process (else the worker tick does). */
+  get inline(): boolean {
+    return this.mode.inline;
+  }
 
   /** Versions waiting for a retry after an object-store outage. */
   get waitingForStore(): number {
     return this.retryTimers.size;
+  }
+
+  /** Called by finalize: processes the version here, or leaves it for the worker tick (serverless). */
+  submit(versionId: string): void {
+    if (this.mode.inline) this.enqueue(versionId);
   }
 
   enqueue(versionId: string): void {
@@ -77,6 +96,19 @@ export class DatasetProcessor {
     const stuck = await this.db.datasetVersion.findMany({ where: { status: 'PROCESSING' }, select: { id: true } });
     for (const v of stuck) this.enqueue(v.id);
     return stuck.length;
+  }
+
+  /**
+   * One worker tick's share (serverless): processes every version left PROCESSING, then resolves. Outage retries
+   * scheduled meanwhile are dropped, since the function freezes after the tick; the next tick finds those versions
+   * again (they are still PROCESSING).
+   */
+  async drain(): Promise<number> {
+    const n = await this.recover();
+    await this.idle();
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    return n;
   }
 
   async close(): Promise<void> {

@@ -242,7 +242,7 @@ export class DatasetService {
     });
     if (count === 0) throw conflict('The version was finalized concurrently');
     await recordAudit(this.db, { tenantId: v.tenantId, actor: actorOf(p), action: 'datasetVersion.finalize', targetType: 'DatasetVersion', targetId: v.id });
-    this.processor.enqueue(v.id);
+    this.processor.submit(v.id);
     return (await this.repo.findVersion(v.tenantId, v.id))!;
   }
 

@@ -1,0 +1,41 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { createBackendFunction, type GatewayProps } from './gateway';
+
+export interface WorkerTickProps extends GatewayProps {
+  /** Minutes between ticks (EventBridge's finest rate is 1 minute). */
+  everyMinutes?: number;
+}
+
+export interface WorkerTick {
+  fn: lambda.Function;
+  rule: events.Rule;
+}
+
+/**
+ * The worker's scheduled tick (src/gateway/lambda-worker.ts): what `pretext serve`'s timers do on a server —
+ * supervise and dispatch training jobs, process finalized dataset versions, reconcile the store — run once per
+ * EventBridge invocation. Reserved concurrency 1: a tick that runs long delays the next instead of overlapping it.
+ */
+export function createWorkerTick(scope: Construct, props: WorkerTickProps): WorkerTick {
+  const fn = createBackendFunction(scope, props, {
+    id: 'WorkerTickFunction',
+    logGroupId: 'WorkerTickLogs',
+    handler: 'dist/src/gateway/lambda-worker.handler',
+    // Lambda's maximum: dataset processing runs inside the tick (a version that needs longer is not finished by
+    // it; sharding that work into Batch array jobs is a known gap, see the README).
+    timeoutSeconds: 900,
+    memorySize: props.memorySize ?? 3008,
+    reservedConcurrentExecutions: 1,
+  });
+  const minutes = props.everyMinutes ?? 1;
+  const rule = new events.Rule(scope, 'WorkerTickSchedule', {
+    description: 'Pretext worker tick: jobs, dataset processing, reconciler',
+    schedule: events.Schedule.rate(Duration.minutes(minutes)),
+    targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+  });
+  return { fn, rule };
+}

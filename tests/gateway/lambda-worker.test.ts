@@ -1,0 +1,56 @@
+// The serverless worker tick (src/gateway/lambda-worker.ts), invoked in-process as EventBridge would invoke the
+// deployed function, against a real platform (real database, local object store, the local dispatcher running a
+// real trainer child). With DATASET_PROCESSING=worker, finalize only marks a version PROCESSING (a request Lambda
+// freezes once it answers); the tick processes it, dispatches the queued run and runs the reconciler.
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { createWorkerTickHandler } from '../../src/gateway/lambda-worker';
+import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../helpers/datasets-api';
+import { startTestPlatform, type SeededTenant, type TestPlatform } from '../helpers/platform';
+
+const event = { version: '0', id: 'tick', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '0', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail: {} } as ScheduledEvent;
+
+describe('serverless worker tick', () => {
+  let t: TestPlatform;
+  let tenant: SeededTenant;
+  beforeAll(async () => {
+    t = await startTestPlatform('http', { DATASET_PROCESSING: 'worker' });
+    tenant = await t.seedTenant('tick');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  test('finalize leaves the version PROCESSING; one tick makes it READY, dispatches the queued run and reconciles', async () => {
+    const key = tenant.keys.ADMIN;
+    const ds = await createDataset(t, key, 'TEXT');
+    const v = await createVersion(t, key, ds);
+    const lines = Array.from({ length: 40 }, (_, i) => `note ${i} about ${['cats', 'dogs', 'birds', 'fish'][i % 4]} and more words`).join('\n');
+    expect((await uploadFile(t, key, v, 'notes.txt', `${lines}\n`)).status).toBe(200);
+    expect((await finalize(t, key, v)).body.data?.finalizeDatasetVersion.status).toBe('PROCESSING');
+    // Nothing processes it in the request path: after the processor goes idle it is still PROCESSING.
+    expect((await settledVersion(t, key, v)).status).toBe('PROCESSING');
+
+    const tick = createWorkerTickHandler(t.platform);
+    const first = await tick(event, {} as Context);
+    expect(first.datasetVersions).toBe(1);
+    expect(first.reconciled).toBe(true);
+    const ready = await settledVersion(t, key, v);
+    expect(ready.status).toBe('READY');
+    expect(ready.stats.rows).toBe(40);
+
+    const created = await t.exec(
+      `mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { run { id status } } }`,
+      { i: { datasetVersionId: v, pretext: 'MASKED', encoder: { kind: 'transformer', dim: 8, layers: 1 }, hyperparameters: { batchSize: 8, steps: 2 } } },
+      { key },
+    );
+    const run = created.body.data?.createExperiment.run as { id: string; status: string } | undefined;
+    expect(created.body.errors).toBeUndefined();
+    expect(run!.status).toBe('QUEUED');
+    const second = await tick(event, {} as Context);
+    expect(second.datasetVersions).toBe(0);
+    expect(second.reconciled).toBe(false); // at most once per interval per warm container
+    const after = await t.exec(`query($id: ID!) { run(id: $id) { status } }`, { id: run!.id }, { key });
+    expect(['DISPATCHED', 'RUNNING', 'SUCCEEDED']).toContain(after.body.data?.run.status);
+    await t.exec(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: run!.id }, { key });
+  });
+});
