@@ -31,6 +31,7 @@ import { accuracy, applyLinear, argmaxRows, fitLinear, labelIndices, labelSet } 
 import { createRng } from '../src/training/rng';
 import { defaultRecipe, FINETUNE_RECIPE } from '../src/models/recipes';
 import { ArmPool } from './lib/arm-pool';
+import type { ArmJob } from './lib/arm-worker';
 
 export interface LabelEfficiencyOptions {
   /** Folder with a labeled train/test pair (IDX pairs or train.jsonl + test.jsonl, …). */
@@ -79,6 +80,12 @@ export interface LabelEfficiencyOptions {
   /** Pretraining replicas (default 'auto': every core) and fine-tuning arm threads (default: every core). */
   workers?: number | 'auto';
   armThreads?: number;
+  /**
+   * Adds two arms: sslSelfTrain (the sslFinetune arm, then one round of class-balanced pseudo-labels on the unlabeled
+   * train rows and a retrain from the SSL base; src/training/finetune/self-training.ts) and scratchSelfTrain (the
+   * same from scratch), so what pretraining adds on top of self-training is measured too.
+   */
+  selfTraining?: boolean;
   log?: (message: string) => void;
 }
 
@@ -103,7 +110,13 @@ export interface LabelEfficiencyRow {
   rawStd: number;
   /** max(sslProbe, sslFinetune) − scratch, in accuracy points (×100). */
   sslMinusScratchPoints: number;
-  perSeed: Record<ArmName, number[]>;
+  /** With selfTraining: those arms' means and stds, and sslSelfTrain − scratch in points. */
+  sslSelfTrain?: number;
+  scratchSelfTrain?: number;
+  sslSelfTrainStd?: number;
+  scratchSelfTrainStd?: number;
+  sslSelfTrainMinusScratchPoints?: number;
+  perSeed: Record<ArmName, number[]> & { sslSelfTrain?: number[]; scratchSelfTrain?: number[] };
 }
 
 export interface LabelEfficiencyResult {
@@ -243,21 +256,28 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
         ? perClassSubset(labeledTrain.map((r) => r.label), b.labelsPerClass, seed)
         : stratifiedSubset(labeledTrain.map((r) => r.label), b.fraction!, seed));
       const perSeed = await Promise.all(seeds.map(async (seed) => {
-        const job = (arm: 'sslProbe' | 'sslFinetune' | 'scratch') => pool.run({
+        const job = (arm: ArmJob['arm']) => pool.run({
           id: nextId++, arm, seed,
           ...(b.labelsPerClass !== undefined ? { labelsPerClass: b.labelsPerClass } : { labelFraction: b.fraction }),
-          ...(arm === 'sslProbe' ? {} : { hyperparameters: { ...ft, learningRate: arm === 'scratch' ? scratchRate : sslRate } }),
+          ...(arm === 'sslProbe' ? {} : { hyperparameters: { ...ft, learningRate: arm.startsWith('scratch') ? scratchRate : sslRate } }),
         });
-        const [probe, full, scratch] = await Promise.all([job('sslProbe'), job('sslFinetune'), job('scratch')]);
+        const [probe, full, scratch, sslSelf, scratchSelf] = await Promise.all([
+          job('sslProbe'), job('sslFinetune'), job('scratch'),
+          ...(opts.selfTraining ? [job('sslSelfTrain'), job('scratchSelfTrain')] : []),
+        ]);
         const subset = subsetOf(seed);
         if (subset.length !== probe.trainSize) throw new Error('Internal: the raw arm drew a different label subset than fineTune.');
         const rawAcc = raw.score(subset, labelIndices(Array.from(subset, (i) => labeledTrain[i]!.label!), labels), labels.length, yTest);
         if (seed === 0) {
-          armCurves[`${key}/sslFinetune`] = full.curve ?? [];
-          armCurves[`${key}/scratch`] = full === scratch ? [] : scratch.curve ?? [];
+          armCurves[`${key}/sslFinetune`] = full!.curve ?? [];
+          armCurves[`${key}/scratch`] = full === scratch ? [] : scratch!.curve ?? [];
         }
-        log(`budget ${key} seed ${seed}: probe ${fmt(probe.accuracy!)} finetune ${fmt(full.accuracy!)} (${full.steps} steps) scratch ${fmt(scratch.accuracy!)} (${scratch.steps} steps) raw ${fmt(rawAcc)}; ${subset.length} labels`);
-        return { labels: subset.length, sslProbe: probe.accuracy!, sslFinetune: full.accuracy!, scratch: scratch.accuracy!, raw: rawAcc };
+        const self = sslSelf && scratchSelf ? ` selfTrain ssl ${fmt(sslSelf.accuracy!)} scratch ${fmt(scratchSelf.accuracy!)}` : '';
+        log(`budget ${key} seed ${seed}: probe ${fmt(probe!.accuracy!)} finetune ${fmt(full!.accuracy!)} (${full!.steps} steps) scratch ${fmt(scratch!.accuracy!)} (${scratch!.steps} steps) raw ${fmt(rawAcc)}${self}; ${subset.length} labels`);
+        return {
+          labels: subset.length, sslProbe: probe!.accuracy!, sslFinetune: full!.accuracy!, scratch: scratch!.accuracy!, raw: rawAcc,
+          ...(sslSelf && scratchSelf ? { sslSelfTrain: sslSelf.accuracy!, scratchSelfTrain: scratchSelf.accuracy! } : {}),
+        };
       }));
       const perArm = Object.fromEntries(ARMS.map((a) => [a, perSeed.map((p) => p[a])])) as Record<ArmName, number[]>;
       const m = (a: ArmName) => mean(perArm[a]);
@@ -269,6 +289,15 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
         sslMinusScratchPoints: Number((100 * (Math.max(m('sslProbe'), m('sslFinetune')) - m('scratch'))).toFixed(2)),
         perSeed: perArm,
       };
+      if (opts.selfTraining) {
+        const ssl = perSeed.map((p) => p.sslSelfTrain!);
+        const scr = perSeed.map((p) => p.scratchSelfTrain!);
+        Object.assign(row, {
+          sslSelfTrain: mean(ssl), scratchSelfTrain: mean(scr), sslSelfTrainStd: std(ssl), scratchSelfTrainStd: std(scr),
+          sslSelfTrainMinusScratchPoints: Number((100 * (mean(ssl) - m('scratch'))).toFixed(2)),
+        });
+        Object.assign(row.perSeed, { sslSelfTrain: ssl, scratchSelfTrain: scr });
+      }
       return row;
     });
     out.push(...(await Promise.all(pending)));
@@ -474,6 +503,7 @@ if (require.main === module) {
       // Both FULL arms (sslFinetune and scratch) get the same augmentation, so the comparison stays fair.
       ...(args.includes('--finetune-augment') ? { finetune: { augment: true } } : {}),
       testLimit: num('--test-limit'),
+      selfTraining: args.includes('--self-training'),
       pretrainBatchSize: num('--batch-size'),
       maxLength: num('--max-length'),
       workers: argValue(args, '--workers') === undefined ? undefined : argValue(args, '--workers') === 'auto' ? 'auto' : Number(argValue(args, '--workers')),

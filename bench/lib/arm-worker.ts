@@ -7,6 +7,7 @@ import type { ModelSpec } from '../../src/models/spec';
 import type { NamedWeights } from '../../src/training/encoders/params';
 import type { SequenceNormalization } from '../../src/training/data/rows';
 import { fineTune, type FineTuneHyperparameters } from '../../src/training/finetune';
+import { fineTuneWithSelfTraining } from '../../src/training/finetune/self-training';
 import { TextTokenizer } from '../../src/training/tokenizer';
 
 export interface ArmWorkerData {
@@ -20,7 +21,7 @@ export interface ArmWorkerData {
 
 export interface ArmJob {
   id: number;
-  arm: 'sslProbe' | 'sslFinetune' | 'scratch';
+  arm: 'sslProbe' | 'sslFinetune' | 'scratch' | 'sslSelfTrain' | 'scratchSelfTrain';
   labelFraction?: number;
   labelsPerClass?: number;
   seed: number;
@@ -44,7 +45,10 @@ const pipeline = { tokenizer: data.tokenizer ? TextTokenizer.fromJSON(data.token
 parentPort!.on('message', (job: ArmJob) => {
   void (async (): Promise<ArmOutcome> => {
     const curve: Array<[number, number]> = [];
-    const r = await fineTune({
+    const selfTrain = job.arm === 'sslSelfTrain' || job.arm === 'scratchSelfTrain';
+    const fromScratch = job.arm === 'scratch' || job.arm === 'scratchSelfTrain';
+    const run = selfTrain ? (o: Parameters<typeof fineTune>[0]) => fineTuneWithSelfTraining(o) : fineTune;
+    const r = await run({
       rows: data.rows,
       labels: data.labels,
       pipeline,
@@ -52,7 +56,7 @@ parentPort!.on('message', (job: ArmJob) => {
       backend: 'wasm',
       seed: job.seed,
       ...(job.labelsPerClass !== undefined ? { labelsPerClass: job.labelsPerClass } : { labelFraction: job.labelFraction ?? 1 }),
-      ...(job.arm === 'scratch' ? { base: null, spec: data.spec } : { base: { spec: data.spec, weights: data.sslWeights } }),
+      ...(fromScratch ? { base: null, spec: data.spec } : { base: { spec: data.spec, weights: data.sslWeights } }),
       mode: job.arm === 'sslProbe' ? 'LINEAR_PROBE' : 'FULL',
       hyperparameters: job.arm === 'sslProbe' ? undefined : job.hyperparameters,
       onStep: (step, total, loss) => { if (step % 10 === 0 || step === total) curve.push([step, Number(loss.toFixed(5))]); },
