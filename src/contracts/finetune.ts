@@ -48,12 +48,18 @@ export interface FineTuneHyperparameters {
   patience?: number;
   /** MLP_HEAD / FULL: checkpoint every N steps, so a re-dispatched run resumes there (default 100; 0 = never). */
   checkpointEvery?: number;
+  /**
+   * FULL CLASSIFICATION: after fine-tuning, label the train rows it had no labels for with its most confident
+   * predictions (class-balanced, 10 × the rarest class's labels per class) and fine-tune again from the base on
+   * both (src/training/finetune/self-training.ts). Default false.
+   */
+  selfTraining?: boolean;
 }
 
 export interface Resolved {
   learningRate: number; batchSize: number; epochs: number; maxSteps: number; minSteps: number; weightDecay: number;
   headHidden: number[] | undefined; outputs: number; probe: LinearFitOptions; probeInit: boolean;
-  validationFraction: number; patience: number; augment: boolean; checkpointEvery: number;
+  validationFraction: number; patience: number; augment: boolean; checkpointEvery: number; selfTraining: boolean;
 }
 
 /** Defaults applied and every value checked; throws an Error naming the bad field (the gateway validates with it). */
@@ -73,6 +79,7 @@ export function resolveHyperparameters(h: FineTuneHyperparameters = {}): Resolve
     patience: h.patience ?? 5,
     augment: h.augment ?? false,
     checkpointEvery: h.checkpointEvery ?? 100,
+    selfTraining: h.selfTraining ?? false,
   };
   const int = (name: string, v: number, min: number, hint: string) => {
     if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer ≥ ${min}; got ${v}. ${hint}`);

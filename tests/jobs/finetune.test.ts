@@ -200,6 +200,8 @@ describe('fine-tuning through the jobs pipeline', () => {
       expect(problems(probe)).toContain('LINEAR_PROBE trains a linear head');
       const augment = await attempt({ mode: 'MLP_HEAD', hyperparameters: { augment: true } });
       expect(problems(augment)).toContain('augment needs FULL fine-tuning');
+      const selfTraining = await attempt({ mode: 'MLP_HEAD', hyperparameters: { selfTraining: true } });
+      expect(problems(selfTraining)).toContain('selfTraining needs FULL CLASSIFICATION fine-tuning');
     });
 
     test('datasets without labels, with non-numeric labels for regression, or of another modality or shape', async () => {

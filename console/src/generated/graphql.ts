@@ -399,6 +399,8 @@ export type FineTuneHyperparametersInput = {
   probeInit?: InputMaybe<Scalars['Boolean']['input']>;
   /** Seeds the label subset, initialization and batch order (default 0). */
   seed?: InputMaybe<Scalars['Int']['input']>;
+  /** FULL CLASSIFICATION: then label the train rows without labels (or outside labelFraction) with the model's most confident, class-balanced predictions and fine-tune again from the base on both. Default false. */
+  selfTraining?: InputMaybe<Scalars['Boolean']['input']>;
   /** Share of the labeled rows held out for early stopping (default 0 = off). */
   validationFraction?: InputMaybe<Scalars['Float']['input']>;
   weightDecay?: InputMaybe<Scalars['Float']['input']>;

@@ -21,6 +21,7 @@ interface FineTuneOpts {
   outputs?: number;
   validationFraction?: number;
   augment?: boolean;
+  selfTraining?: boolean;
   seed?: number;
   name?: string;
   gpus?: number;
@@ -57,6 +58,7 @@ export function register(program: Command): void {
     .option('--outputs <n>', 'regression: values per label', int('outputs'))
     .option('--validation-fraction <f>', 'share held out for early stopping', num('validation-fraction'))
     .option('--augment', 'full mode: train on mild label-preserving views of the labeled rows')
+    .option('--self-training', 'full classification: then pseudo-label the rows without labels and fine-tune again on both')
     .option('--seed <n>', 'random seed (label subset, init, batch order)', int('seed'))
     .option('--name <name>', 'register the new version under this model instead of the base model')
     .option('--accelerator <cpu|gpu>', 'train on a CPU engine (default) or a GPU engine (fails if the trainer has none)', accelerator)
@@ -75,7 +77,7 @@ export function register(program: Command): void {
         ...defined({ labelFraction: o.labelFraction, name: o.name }),
         hyperparameters: defined({
           epochs: o.epochs, maxSteps: o.maxSteps, batchSize: o.batchSize, learningRate: o.learningRate, weightDecay: o.weightDecay,
-          headHidden: o.headHidden, outputs: o.outputs, validationFraction: o.validationFraction, augment: o.augment, seed: o.seed,
+          headHidden: o.headHidden, outputs: o.outputs, validationFraction: o.validationFraction, augment: o.augment, selfTraining: o.selfTraining, seed: o.seed,
         }),
         resources: defined({ gpus: o.gpus, timeoutSeconds: o.timeout, maxAttempts: o.maxAttempts }),
         ...(o.accelerator ? { accelerator: o.accelerator } : {}),

@@ -30,6 +30,7 @@ export interface FineTuneHyperparametersInput {
   patience?: number | null;
   augment?: boolean | null;
   checkpointEvery?: number | null;
+  selfTraining?: boolean | null;
   seed?: number | null;
   backend?: string | null;
 }
@@ -115,6 +116,7 @@ export class FineTuneService {
       ...(h.patience != null ? { patience: h.patience } : {}),
       ...(h.augment != null ? { augment: h.augment } : {}),
       ...(h.checkpointEvery != null ? { checkpointEvery: h.checkpointEvery } : {}),
+      ...(h.selfTraining != null ? { selfTraining: h.selfTraining } : {}),
     };
     let outputs = 1;
     try {
@@ -122,6 +124,7 @@ export class FineTuneService {
       outputs = resolved.outputs;
       if (mode === 'LINEAR_PROBE' && resolved.headHidden?.length) throw new Error('LINEAR_PROBE trains a linear head; drop headHidden or use MLP_HEAD.');
       if (resolved.augment && mode !== 'FULL') throw new Error(`augment needs FULL fine-tuning (${mode} fits the head on cached features of the unaugmented rows).`);
+      if (resolved.selfTraining && (mode !== 'FULL' || task !== 'CLASSIFICATION')) throw new Error(`selfTraining needs FULL CLASSIFICATION fine-tuning; got ${mode} ${task}.`);
     } catch (err) {
       problems.push({ path: 'input.hyperparameters', message: (err as Error).message });
     }

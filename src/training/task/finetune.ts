@@ -42,6 +42,8 @@ export async function runFineTuneTask(ctx: TaskContext): Promise<CompletionRepor
   const pipeline = { ...(tokenizer ? { tokenizer } : {}), ...(normalization ? { normalization } : {}) };
   // Loaded here, not at the top: tfjs start-up is the slow part, and a bad spec should fail before it.
   const { fineTune } = await import('../finetune');
+  const { fineTuneWithSelfTraining } = await import('../finetune/self-training');
+  const train = resolveHyperparameters(ft.hyperparameters).selfTraining ? fineTuneWithSelfTraining : fineTune;
   const { buildEncoderModel } = await import('../finetune/tokenSequenceModel');
   const { exportOnnx } = await import('../../models/onnx');
 
@@ -49,7 +51,7 @@ export async function runFineTuneTask(ctx: TaskContext): Promise<CompletionRepor
   await ctx.heartbeat(0, 1, true);
   // fineTune is seeded and checks its inputs first: whatever it throws (too few labels or classes, non-numeric
   // regression targets, a diverging loss) would be thrown again by a retry.
-  const result = await fineTune({
+  const result = await train({
     base: { spec: stored.spec, weights },
     rows,
     task: ft.task,
