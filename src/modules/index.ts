@@ -10,7 +10,11 @@ import { TenantRepository } from './tenants/repository';
 import { TenantService } from './tenants/service';
 import { createDatasetServices, type DatasetServiceDeps } from './datasets';
 import type { DatasetService } from './datasets/service';
-import { ModelService } from './models/service';
+import { ModelArtifacts } from './models/artifacts';
+import { ModelRegistry } from './models/registry';
+import { ModelServing } from './models/serving';
+import { EmbeddingSpaces } from './models/spaces';
+import { InferenceUsage } from './models/usage';
 import { ProjectionService } from './models/projection';
 import { DatasetRowsService } from './datasets/rows';
 import { InferenceRuntime } from '../inference';
@@ -25,7 +29,14 @@ export interface Services {
   tenants: TenantService;
   apiKeys: ApiKeyService;
   datasets: DatasetService;
-  models: ModelService;
+  /** The model registry: models, versions, aliases, reference resolution. */
+  models: ModelRegistry;
+  /** embed / predict over the inference runtime. */
+  serving: ModelServing;
+  /** Embedding spaces and similarity search. */
+  spaces: EmbeddingSpaces;
+  /** Inference usage, summed in memory and flushed every few seconds. */
+  inferenceUsage: InferenceUsage;
   /** Embedding-map projections and the embedding-space list (the console). */
   projections: ProjectionService;
   /** Dataset rows by index (the console's map hover). */
@@ -63,16 +74,23 @@ export function createServices(deps: ServiceDeps): Services {
   const keyRepo = new ApiKeyRepository(deps.db);
   const tenantRepo = new TenantRepository(deps.db);
   const limits = new RateLimitService(deps.db, new LeasedBuckets(new RateBucketRepository(deps.db)), deps.rateLimits, deps.observeRateLimit);
-  const models = new ModelService(deps.db, deps.store, inference, deps.log, limits);
+  const models = new ModelRegistry(deps.db);
+  const artifacts = new ModelArtifacts(deps.store);
+  const inferenceUsage = new InferenceUsage(deps.db, deps.log);
+  const serving = new ModelServing(models, artifacts, inference, inferenceUsage, limits);
+  const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log);
   const datasets = createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets });
   return {
     limits,
-    usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => models.flushUsage()),
+    usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => inferenceUsage.flush()),
     auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log, keyCache),
     tenants: new TenantService(deps.db, tenantRepo, keyRepo),
     apiKeys: new ApiKeyService(deps.db, keyRepo, keyCache),
     inference,
     models,
+    serving,
+    spaces,
+    inferenceUsage,
     datasets,
     projections: new ProjectionService(deps.db, deps.store),
     datasetRows: new DatasetRowsService(datasets, deps.store),
