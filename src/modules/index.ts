@@ -3,10 +3,8 @@ import type { Db } from '../db/client';
 import type { Logger } from '../logger';
 import type { ObjectStore } from '../storage';
 import { ApiKeyCache } from './apikeys/cache';
-import { ApiKeyRepository } from './apikeys/repository';
 import { ApiKeyService } from './apikeys/service';
 import { AuthService } from './auth/service';
-import { TenantRepository } from './tenants/repository';
 import { TenantService } from './tenants/service';
 import { createDatasetServices, type DatasetServiceDeps } from './datasets';
 import type { DatasetService } from './datasets/service';
@@ -19,7 +17,7 @@ import { ProjectionService } from './models/projection';
 import { DatasetRowsService } from './datasets/rows';
 import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
-import { RateBucketRepository, type BucketKind } from './limits/repository';
+import { PostgresBuckets, type BucketKind } from './limits/buckets';
 import { RateLimitService, type RateLimitDefaults } from './limits/service';
 import { LeasedBuckets } from './limits/lease';
 import { UsageService } from './usage/service';
@@ -71,9 +69,7 @@ export function createServices(deps: ServiceDeps): Services {
     inf ? { workers: inf.workers, ...(inf.intraOpThreads ? { intraOpThreads: inf.intraOpThreads } : {}), batch: { maxBatchSize: inf.maxBatchSize, maxWaitMs: inf.maxWaitMs } } : {},
   );
   const keyCache = new ApiKeyCache();
-  const keyRepo = new ApiKeyRepository(deps.db);
-  const tenantRepo = new TenantRepository(deps.db);
-  const limits = new RateLimitService(deps.db, new LeasedBuckets(new RateBucketRepository(deps.db)), deps.rateLimits, deps.observeRateLimit);
+  const limits = new RateLimitService(deps.db, new LeasedBuckets(new PostgresBuckets(deps.db)), deps.rateLimits, deps.observeRateLimit);
   const models = new ModelRegistry(deps.db);
   const artifacts = new ModelArtifacts(deps.store);
   const inferenceUsage = new InferenceUsage(deps.db, deps.log);
@@ -83,9 +79,9 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     limits,
     usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => inferenceUsage.flush()),
-    auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log, keyCache),
-    tenants: new TenantService(deps.db, tenantRepo, keyRepo),
-    apiKeys: new ApiKeyService(deps.db, keyRepo, keyCache),
+    auth: new AuthService(deps.db, deps.operatorKeyHash, deps.log, keyCache),
+    tenants: new TenantService(deps.db),
+    apiKeys: new ApiKeyService(deps.db, keyCache),
     inference,
     models,
     serving,

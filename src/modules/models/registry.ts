@@ -3,7 +3,7 @@
 import type { Db, Model, ModelVersion } from '../../db/client';
 import { isUuid } from '../../db/errors';
 import { badInput, conflict, notFound } from '../../errors';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, requireTenant, type Principal, type TenantPrincipal } from '../auth/principal';
 import { headlineScore, parseModelRef } from './reference';
 
