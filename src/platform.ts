@@ -138,7 +138,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     async close() {
       await jobs.close().catch((err: unknown) => log.warn({ err }, 'jobs runtime did not stop cleanly'));
       await services.datasets.processor.close();
-      await services.models.close();
+      await services.spaces.close();
+      await services.inferenceUsage.close();
       await services.inference.close();
       await apollo.stop().catch(() => undefined);
       await db.close();

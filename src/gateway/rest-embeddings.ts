@@ -62,7 +62,7 @@ export function embeddingsRouter(platform: Platform): Router {
       if (body.dimensions !== undefined && (typeof body.dimensions !== 'number' || !Number.isInteger(body.dimensions))) {
         return openAiError(res, 400, 'invalid_request_error', 'dimensions must be an integer');
       }
-      const out = await platform.services.models.embed(ctx.principal, {
+      const out = await platform.services.serving.embed(ctx.principal, {
         model: body.model,
         inputs: inputs as never,
         options: { encoding: format === 'base64' ? 'BASE64' : 'FLOAT', ...(body.dimensions !== undefined ? { dimensions: body.dimensions as number } : {}) },

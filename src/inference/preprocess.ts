@@ -6,8 +6,8 @@
  *                                  [CLS] + word pieces, packed by TextTokenizer.pack. Over the spec's maxLength:
  *                                  truncate NONE → error, END → keep the start (training's behaviour), START → keep
  *                                  the end.
- *   image    { image }           → base64 (optionally a data: URL) or raw bytes of a PNG/JPEG, decoded by ingest's
- *                                  decodeImage (the upload path) to the spec's H×W×C; small PNGs already at
+ *   image    { image }           → base64 (optionally a data: URL) or raw bytes of a PNG/JPEG, decoded by the contracts'
+ *                                  decodeImage (as on the upload path) to the spec's H×W×C; small PNGs already at
  *                                  that size take png-fast.ts (same pixels, no sharp pipeline).
  *            { pixels }          → already decoded uint8 HWC pixels (a dataset row), exactly H·W·C values 0..255.
  *   sequence { sequence }        → [T][F] numbers, or a flat time-major Float32Array of T·F; T and F must equal
@@ -15,8 +15,7 @@
  * Rows stay raw (0..255 pixels, unscaled values): the exported graph normalizes in-graph.
  */
 import type { ImageInputSpec, InputSpec, SequenceInputSpec, TokensInputSpec } from '../models/spec';
-import { decodeImage } from '../ingest/image-decode';
-import { DEFAULT_LIMITS } from '../ingest/limits';
+import { decodeImage } from '../contracts/preprocess';
 import type { TextTokenizer } from '../contracts/tokenizer';
 import { type InputProblem, InferenceInputError, InferenceLimitError } from './errors';
 import { decodeExactPng } from './png-fast';
@@ -184,11 +183,7 @@ async function prepareImages(spec: ImageInputSpec, inputs: readonly InferenceInp
       const fast = decodeExactPng(bytes, spec);
       if (fast) return { kind: 'image', pixels: fast };
       try {
-        const pixels = await decodeImage(
-          bytes,
-          { modality: 'IMAGE', height: spec.height, width: spec.width, channels: spec.channels },
-          { ...DEFAULT_LIMITS, maxImagePixels: limits.maxImagePixels },
-        );
+        const pixels = await decodeImage(bytes, spec, limits);
         return { kind: 'image', pixels };
       } catch (e) {
         return problem((e as Error).message);

@@ -10,6 +10,7 @@
  * Exactly one field per input. Every problem is collected with its input index and thrown once as
  * InferenceInputError, so the gateway answers BAD_USER_INPUT listing them all.
  */
+import { standardize, standardizeInPlace } from '../contracts/preprocess';
 import type { StoredInputSpec } from '../models/stored-spec';
 import { type InputProblem, InferenceInputError } from './errors';
 import { type PackedArray, decodePackedFloat32, decodePackedPixels } from './packed';
@@ -56,17 +57,12 @@ export function toInferenceInputs(stored: StoredInputSpec, inputs: readonly ApiI
       }
       case 'sequence':
         // Sequences are standardized per feature with the statistics fitted at training time (kept beside the graph).
-        return { sequence: norm ? inp.sequence!.map((step) => step.map((x, f) => (x - (norm.mean[f] ?? 0)) / (norm.std[f] || 1))) : inp.sequence! };
+        return { sequence: norm ? inp.sequence!.map((step) => step.map((x, f) => standardize(x, norm, f))) : inp.sequence! };
       case 'tensor': {
         if (input.kind !== 'sequence') return problem(`tensor is for sequence models; this model takes ${input.kind === 'tokens' ? 'text' : 'an image or pixels'}`);
         const t = decodePackedFloat32(inp.tensor, input.length, input.features);
         if (!t.ok) return problem(t.message);
-        const values = t.value;
-        if (norm) {
-          const f = input.features;
-          for (let i = 0; i < values.length; i++) values[i] = (values[i]! - (norm.mean[i % f] ?? 0)) / (norm.std[i % f] || 1);
-        }
-        return { sequence: values };
+        return { sequence: norm ? standardizeInPlace(t.value, norm, input.features) : t.value };
       }
     }
   });

@@ -17,13 +17,14 @@ import { availableParallelism } from 'node:os';
 import { type ModelSpec, assertModelSpec, embeddingDim } from '../models/spec';
 import { readModelMetadata } from '../models/onnx/metadata';
 import { TextTokenizer } from '../contracts/tokenizer';
+// The stages in the order a request meets them: preprocess (over the contracts' shared code), batcher, ORT, postprocess.
+import { type InferenceInput, type PreparedRow, type Truncation, type PrepareLimits, prepareInputs } from './preprocess';
 import { type BatchOutput, type BatcherOptions, MicroBatcher, resolveBatcherOptions } from './batcher';
 import { SessionCache } from './cache';
 import { InferenceError, InferenceLimitError } from './errors';
 import { packFeeds } from './feeds';
 import { type OnnxSession, loadSession } from './onnx';
 import { type Encoding, type EncodedVector, ENCODINGS, encodeVectors, l2Normalize, softmax, topK, truncateDimensions } from './postprocess';
-import { type InferenceInput, type PreparedRow, type Truncation, type PrepareLimits, prepareInputs } from './preprocess';
 
 /** What the model registry resolves a model version to. */
 export interface ModelArtifact {

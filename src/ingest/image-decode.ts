@@ -1,16 +1,14 @@
-// Decodes PNG/JPEG bytes with sharp to the dataset's declared height × width × channels (uint8 HWC).
+// Image decoding for ingest: the shared decoder (src/contracts/preprocess.ts) with ingest's typed problems, plus
+// probing a local dataset's image size and converting IDX greyscale pixels.
 import sharp from 'sharp';
+import { decodeImage as decodeShared, ImageDecodeError, imageKind } from '../contracts/preprocess';
 import { InputError } from './errors';
 import type { IngestLimits } from './limits';
 import type { RowShape } from './types';
 
-export type ImageShape = Extract<RowShape, { modality: 'IMAGE' }>;
+export { imageKind };
 
-export function imageKind(head: Uint8Array): 'png' | 'jpeg' | null {
-  if (head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return 'png';
-  if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  return null;
-}
+export type ImageShape = Extract<RowShape, { modality: 'IMAGE' }>;
 
 /** Reads width, height and channel count without decoding pixels (used to infer a local dataset's shape). */
 export async function probeImage(bytes: Uint8Array): Promise<{ width: number; height: number; channels: 1 | 3 }> {
@@ -23,21 +21,13 @@ export async function probeImage(bytes: Uint8Array): Promise<{ width: number; he
   }
 }
 
+/** The shared decoder (contracts/preprocess.ts), its failures as this ingest's CORRUPT_IMAGE problems. */
 export async function decodeImage(bytes: Uint8Array, shape: ImageShape, limits: IngestLimits): Promise<Uint8Array> {
-  const kind = imageKind(bytes);
-  if (kind === null) throw new InputError('CORRUPT_IMAGE', 'not a PNG or JPEG image (bad signature)');
   try {
-    let img = sharp(bytes, { limitInputPixels: limits.maxImagePixels, failOn: 'error' }).resize(shape.width, shape.height, {
-      fit: 'fill',
-    });
-    img = shape.channels === 1 ? img.toColourspace('b-w') : img.removeAlpha().toColourspace('srgb');
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== shape.channels || data.length !== shape.width * shape.height * shape.channels) {
-      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
-    }
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return await decodeShared(bytes, shape, limits);
   } catch (e) {
-    throw new InputError('CORRUPT_IMAGE', `${kind.toUpperCase()} cannot be decoded: ${(e as Error).message}`);
+    if (e instanceof ImageDecodeError) throw new InputError('CORRUPT_IMAGE', e.message);
+    throw e;
   }
 }
 

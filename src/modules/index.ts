@@ -3,19 +3,21 @@ import type { Db } from '../db/client';
 import type { Logger } from '../logger';
 import type { ObjectStore } from '../storage';
 import { ApiKeyCache } from './apikeys/cache';
-import { ApiKeyRepository } from './apikeys/repository';
 import { ApiKeyService } from './apikeys/service';
 import { AuthService } from './auth/service';
-import { TenantRepository } from './tenants/repository';
 import { TenantService } from './tenants/service';
 import { createDatasetServices, type DatasetServiceDeps } from './datasets';
 import type { DatasetService } from './datasets/service';
-import { ModelService } from './models/service';
+import { ModelArtifacts } from './models/artifacts';
+import { ModelRegistry } from './models/registry';
+import { ModelServing } from './models/serving';
+import { EmbeddingSpaces } from './models/spaces';
+import { InferenceUsage } from './models/usage';
 import { ProjectionService } from './models/projection';
 import { DatasetRowsService } from './datasets/rows';
 import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
-import { RateBucketRepository, type BucketKind } from './limits/repository';
+import { PostgresBuckets, type BucketKind } from './limits/buckets';
 import { RateLimitService, type RateLimitDefaults } from './limits/service';
 import { LeasedBuckets } from './limits/lease';
 import { UsageService } from './usage/service';
@@ -25,7 +27,14 @@ export interface Services {
   tenants: TenantService;
   apiKeys: ApiKeyService;
   datasets: DatasetService;
-  models: ModelService;
+  /** The model registry: models, versions, aliases, reference resolution. */
+  models: ModelRegistry;
+  /** embed / predict over the inference runtime. */
+  serving: ModelServing;
+  /** Embedding spaces and similarity search. */
+  spaces: EmbeddingSpaces;
+  /** Inference usage, summed in memory and flushed every few seconds. */
+  inferenceUsage: InferenceUsage;
   /** Embedding-map projections and the embedding-space list (the console). */
   projections: ProjectionService;
   /** Dataset rows by index (the console's map hover). */
@@ -60,19 +69,24 @@ export function createServices(deps: ServiceDeps): Services {
     inf ? { workers: inf.workers, ...(inf.intraOpThreads ? { intraOpThreads: inf.intraOpThreads } : {}), batch: { maxBatchSize: inf.maxBatchSize, maxWaitMs: inf.maxWaitMs } } : {},
   );
   const keyCache = new ApiKeyCache();
-  const keyRepo = new ApiKeyRepository(deps.db);
-  const tenantRepo = new TenantRepository(deps.db);
-  const limits = new RateLimitService(deps.db, new LeasedBuckets(new RateBucketRepository(deps.db)), deps.rateLimits, deps.observeRateLimit);
-  const models = new ModelService(deps.db, deps.store, inference, deps.log, limits);
+  const limits = new RateLimitService(deps.db, new LeasedBuckets(new PostgresBuckets(deps.db)), deps.rateLimits, deps.observeRateLimit);
+  const models = new ModelRegistry(deps.db);
+  const artifacts = new ModelArtifacts(deps.store);
+  const inferenceUsage = new InferenceUsage(deps.db, deps.log);
+  const serving = new ModelServing(models, artifacts, inference, inferenceUsage, limits);
+  const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log);
   const datasets = createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets });
   return {
     limits,
-    usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => models.flushUsage()),
-    auth: new AuthService(keyRepo, deps.operatorKeyHash, deps.log, keyCache),
-    tenants: new TenantService(deps.db, tenantRepo, keyRepo),
-    apiKeys: new ApiKeyService(deps.db, keyRepo, keyCache),
+    usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => inferenceUsage.flush()),
+    auth: new AuthService(deps.db, deps.operatorKeyHash, deps.log, keyCache),
+    tenants: new TenantService(deps.db),
+    apiKeys: new ApiKeyService(deps.db, keyCache),
     inference,
     models,
+    serving,
+    spaces,
+    inferenceUsage,
     datasets,
     projections: new ProjectionService(deps.db, deps.store),
     datasetRows: new DatasetRowsService(datasets, deps.store),

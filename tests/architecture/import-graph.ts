@@ -110,3 +110,22 @@ export function findPath(from: string, isTarget: (to: string) => boolean, opts: 
   }
   return null;
 }
+
+/**
+ * The order Node evaluates the project files `from` loads (CommonJS): a depth-first walk of runtime imports in
+ * source order, each file once, a file counted when its own imports are done (`from` itself last).
+ */
+export function loadOrder(from: string): string[] {
+  const seen = new Set<string>([from]);
+  const order: string[] = [];
+  const visit = (file: string) => {
+    for (const e of importsOf(file)) {
+      if (e.typeOnly || !e.to.startsWith('src/') || seen.has(e.to)) continue;
+      seen.add(e.to);
+      visit(e.to);
+    }
+    order.push(file);
+  };
+  visit(from);
+  return order;
+}

@@ -22,7 +22,7 @@ async function setup(t: TestPlatform, owner: SeededTenant): Promise<Fixture> {
   await finalize(t, key, dv);
   await settledVersion(t, key, dv);
   const space = await t.exec(`mutation($i: CreateEmbeddingSpaceInput!) { createEmbeddingSpace(input: $i) { id } }`, { i: { model: m.versionId, datasetVersionId: dv } }, { key });
-  await t.platform.services.models.idle();
+  await t.platform.services.spaces.idle();
   await t.exec(`mutation($i: SetModelAliasInput!) { setModelAlias(input: $i) { alias } }`, { i: { modelId: m.modelId, alias: 'production', versionId: m.versionId } }, { key });
   return { tenantId: owner.id, modelId: m.modelId, versionId: m.versionId, name, datasetVersionId: dv, spaceId: space.body.data!.createEmbeddingSpace.id };
 }

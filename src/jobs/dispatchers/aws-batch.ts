@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-batch';
 import { fromAwsError, invalidRequest } from './errors';
 import type { AwsBatchDispatcherOptions, Dispatcher, DispatchRequest, DispatchStatus } from './types';
-import { executionName, validateRequest } from './validate';
+import { awsClientConfig, executionName, validateRequest } from './validate';
 
 // Batch refuses attempt timeouts below 60 s.
 const MIN_ATTEMPT_SECONDS = 60;
@@ -24,15 +24,12 @@ export class AwsBatchDispatcher implements Dispatcher {
   private readonly client: BatchClient;
 
   constructor(private readonly opts: AwsBatchDispatcherOptions) {
-    if (!opts.region) throw new Error('aws-batch dispatcher: region is required (e.g. "us-east-1").');
-    if (!opts.jobQueue) throw new Error('aws-batch dispatcher: jobQueue is required (name or ARN of the GPU job queue).');
-    if (!opts.jobDefinition) throw new Error('aws-batch dispatcher: jobDefinition is required (name[:revision] or ARN).');
-    this.client = new BatchClient({
-      region: opts.region,
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      ...(opts.credentials ? { credentials: opts.credentials } : {}),
-      ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
-    });
+    this.client = new BatchClient(
+      awsClientConfig('aws-batch', opts, [
+        ['jobQueue', 'name or ARN of the GPU job queue'],
+        ['jobDefinition', 'name[:revision] or ARN'],
+      ]),
+    );
   }
 
   async submit(req: DispatchRequest): Promise<{ externalId: string }> {

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { DispatchError, fromAwsError, invalidRequest } from './errors';
 import type { Dispatcher, DispatchRequest, DispatchStatus, EcsDispatcherOptions } from './types';
-import { executionName, validateRequest } from './validate';
+import { awsClientConfig, executionName, validateRequest } from './validate';
 
 const TIMEOUT_TAG = 'pretext:timeout-seconds';
 
@@ -25,19 +25,15 @@ export class EcsDispatcher implements Dispatcher {
   private readonly client: ECSClient;
 
   constructor(private readonly opts: EcsDispatcherOptions, private readonly now: () => number = Date.now) {
-    if (!opts.region) throw new Error('ecs dispatcher: region is required (e.g. "us-east-1").');
-    if (!opts.cluster) throw new Error('ecs dispatcher: cluster is required (name or ARN).');
-    if (!opts.taskDefinition) throw new Error('ecs dispatcher: taskDefinition is required (family[:revision] or ARN).');
-    if (!opts.containerName) throw new Error('ecs dispatcher: containerName is required (the trainer container in the task definition).');
+    const config = awsClientConfig('ecs', opts, [
+      ['cluster', 'name or ARN'],
+      ['taskDefinition', 'family[:revision] or ARN'],
+      ['containerName', 'the trainer container in the task definition'],
+    ]);
     if (!opts.capacityProviders?.length) {
       throw new Error('ecs dispatcher: capacityProviders needs at least one GPU capacity provider (e.g. [{ name: "gpu-spot" }]).');
     }
-    this.client = new ECSClient({
-      region: opts.region,
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      ...(opts.credentials ? { credentials: opts.credentials } : {}),
-      ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
-    });
+    this.client = new ECSClient(config);
   }
 
   async submit(req: DispatchRequest): Promise<{ externalId: string }> {

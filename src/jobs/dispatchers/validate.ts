@@ -1,5 +1,5 @@
 import { invalidRequest } from './errors';
-import type { DispatcherName, DispatchRequest } from './types';
+import type { AwsClientOptions, DispatcherName, DispatchRequest } from './types';
 
 /** Rejects requests no backend could run, before any process or API call is made. */
 export function validateRequest(dispatcher: DispatcherName, req: DispatchRequest): void {
@@ -49,4 +49,24 @@ function fnv1a(s: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
+}
+
+/**
+ * The SDK client config of an AWS adapter (Batch, ECS), after checking its options: region, then each of `required`
+ * in order, each missing one refused with what to set (`hint`).
+ */
+export function awsClientConfig<O extends AwsClientOptions>(
+  dispatcher: DispatcherName,
+  opts: O,
+  required: ReadonlyArray<readonly [keyof O & string, string]>,
+): AwsClientOptions {
+  for (const [key, hint] of [['region', 'e.g. "us-east-1"'] as const, ...required]) {
+    if (!opts[key as keyof O]) throw new Error(`${dispatcher} dispatcher: ${key} is required (${hint}).`);
+  }
+  return {
+    region: opts.region,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
+  };
 }

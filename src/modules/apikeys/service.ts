@@ -1,12 +1,11 @@
 // API key management inside one tenant. Keys are created and revoked by the tenant's ADMIN keys only; a key from
-// another tenant sees NOT_FOUND, never a hint that the id exists.
+// another tenant sees NOT_FOUND, never a hint that the id exists. Every query is scoped by tenantId.
 import type { ApiKey, ApiKeyRole, Db } from '../../db/client';
 import { isUuid } from '../../db/errors';
 import { badInput, forbidden, notFound } from '../../errors';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
 import type { ApiKeyCache } from './cache';
-import type { ApiKeyRepository } from './repository';
 import { generateApiKey } from './secrets';
 
 function requireAdmin(p: Principal): TenantPrincipal {
@@ -18,7 +17,6 @@ function requireAdmin(p: Principal): TenantPrincipal {
 export class ApiKeyService {
   constructor(
     private readonly db: Db,
-    private readonly keys: ApiKeyRepository,
     private readonly cache: ApiKeyCache,
   ) {}
 
@@ -31,14 +29,16 @@ export class ApiKeyService {
     if (problems.length) throw badInput('Invalid API key request', problems);
     const key = generateApiKey();
     const apiKey = await this.db.$transaction(async (tx) => {
-      const row = await this.keys.create(tx, {
-        tenantId: admin.tenantId,
-        name,
-        role: input.role,
-        prefix: key.prefix,
-        secretHash: key.hash,
-        expiresAt: input.expiresAt ?? null,
-        createdByKeyId: admin.apiKeyId,
+      const row = await tx.apiKey.create({
+        data: {
+          tenantId: admin.tenantId,
+          name,
+          role: input.role,
+          prefix: key.prefix,
+          secretHash: key.hash,
+          expiresAt: input.expiresAt ?? null,
+          createdByKeyId: admin.apiKeyId,
+        },
       });
       await recordAudit(tx, { tenantId: admin.tenantId, actor: actorOf(p), action: 'apiKey.create', targetType: 'ApiKey', targetId: row.id, data: { role: input.role } });
       return row;
@@ -47,12 +47,15 @@ export class ApiKeyService {
   }
 
   list(p: Principal, includeRevoked: boolean): Promise<ApiKey[]> {
-    return this.keys.listForTenant(requireAdmin(p).tenantId, includeRevoked);
+    return this.db.apiKey.findMany({
+      where: { tenantId: requireAdmin(p).tenantId, ...(includeRevoked ? {} : { revokedAt: null }) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
   }
 
   async get(p: Principal, id: string): Promise<ApiKey> {
     const admin = requireAdmin(p);
-    const row = isUuid(id) ? await this.keys.findForTenant(admin.tenantId, id) : null;
+    const row = isUuid(id) ? await this.db.apiKey.findFirst({ where: { id, tenantId: admin.tenantId } }) : null;
     if (!row) throw notFound('API key', id);
     return row;
   }
@@ -64,7 +67,9 @@ export class ApiKeyService {
       const existing = await tx.apiKey.findFirst({ where: { id, tenantId: admin.tenantId } });
       if (!existing) throw notFound('API key', id);
       if (existing.revokedAt) return existing; // revoking twice is a no-op, not an error
-      const row = await this.keys.revoke(tx, admin.tenantId, id, now);
+      // Revokes only a key of this tenant that is not revoked yet (a concurrent revoke wins once).
+      const { count } = await tx.apiKey.updateMany({ where: { id, tenantId: admin.tenantId, revokedAt: null }, data: { revokedAt: now } });
+      const row = count === 0 ? null : await tx.apiKey.findFirst({ where: { id, tenantId: admin.tenantId } });
       if (!row) throw notFound('API key', id);
       await recordAudit(tx, { tenantId: admin.tenantId, actor: actorOf(p), action: 'apiKey.revoke', targetType: 'ApiKey', targetId: id });
       return row;
@@ -76,6 +81,6 @@ export class ApiKeyService {
 
   /** For `viewer`: the caller's own key row. */
   async self(p: TenantPrincipal): Promise<ApiKey | null> {
-    return this.keys.findForTenant(p.tenantId, p.apiKeyId);
+    return this.db.apiKey.findFirst({ where: { id: p.apiKeyId, tenantId: p.tenantId } });
   }
 }

@@ -2,9 +2,9 @@
 // resolver runs; a request without a header is anonymous and may only reach PUBLIC fields.
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Db } from '../../db/client';
 import { unauthenticated } from '../../errors';
 import type { ApiKeyCache } from '../apikeys/cache';
-import type { ApiKeyRepository } from '../apikeys/repository';
 import { hashesEqual, hashSecret, parseApiKey } from '../apikeys/secrets';
 import type { Principal } from './principal';
 
@@ -13,7 +13,7 @@ const LAST_USED_GRANULARITY_MS = 60_000;
 
 export class AuthService {
   constructor(
-    private readonly keys: ApiKeyRepository,
+    private readonly db: Db,
     private readonly operatorKeyHash: string | null,
     private readonly log: Logger,
     private readonly cache: ApiKeyCache,
@@ -30,7 +30,8 @@ export class AuthService {
     const prefix = parseApiKey(token);
     let row = prefix ? this.cache.get(prefix) : null;
     if (prefix && row === undefined) {
-      row = await this.keys.findByPrefix(prefix);
+      // Lookup by the public prefix: the only unscoped read of keys, and it is followed by a hash check.
+      row = await this.db.apiKey.findUnique({ where: { prefix } });
       this.cache.set(prefix, row);
     }
     if (!row || !hashesEqual(hashSecret(token), row.secretHash)) {
@@ -43,7 +44,7 @@ export class AuthService {
 
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
       row.lastUsedAt = now; // the cached row too, so a busy key is written once a minute, not once per request
-      this.keys.touchLastUsed(row.id, now).catch((err: unknown) => this.log.warn({ err, apiKeyId: row.id }, 'could not record lastUsedAt'));
+      this.db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch((err: unknown) => this.log.warn({ err, apiKeyId: row.id }, 'could not record lastUsedAt'));
     }
     return { kind: 'tenant', tenantId: row.tenantId, apiKeyId: row.id, role: row.role };
   }

@@ -1,17 +1,17 @@
 // Datasets, versions and files for one tenant: creation, reads, finalization and deletion, with the rules that
-// keep READY versions immutable and storage accounted for.
+// keep READY versions immutable and storage accounted for. Every query is scoped by tenantId; soft-deleted datasets
+// are invisible to every read.
 import type { Logger } from 'pino';
 import type { Dataset, DatasetFile, DatasetVersion, Db, Modality, Prisma } from '../../db/client';
 import { isUniqueViolation, isUuid } from '../../db/errors';
 import { badInput, conflict, notFound } from '../../errors';
 import { ingestStoreFrom, previewVersion, readManifest, validateShape, type Manifest, type PreviewItem, type RowShape } from '../../ingest';
 import type { ObjectStore } from '../../storage';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, requireTenant, type Principal } from '../auth/principal';
 import { fileNameProblem, versionPrefix } from './keys';
 import type { DatasetProcessor } from './processor';
 import type { DatasetReconciler } from './reconciler';
-import type { DatasetRepository } from './repository';
 import type { UploadService } from './uploads';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -28,13 +28,21 @@ export class DatasetService {
   constructor(
     private readonly db: Db,
     private readonly store: ObjectStore,
-    private readonly repo: DatasetRepository,
     readonly uploads: UploadService,
     readonly processor: DatasetProcessor,
     private readonly log: Logger,
     /** Orphan clean-up after crashes; the worker tick runs it (platform.ts). */
     readonly reconciler: DatasetReconciler,
   ) {}
+
+  private liveDataset(tenantId: string, id: string): Promise<Dataset | null> {
+    return this.db.dataset.findFirst({ where: { id, tenantId, deletedAt: null } });
+  }
+
+  /** A version whose dataset is not deleted. */
+  private liveVersion(tenantId: string, id: string): Promise<(DatasetVersion & { dataset: Dataset }) | null> {
+    return this.db.datasetVersion.findFirst({ where: { id, tenantId, dataset: { deletedAt: null } }, include: { dataset: true } });
+  }
 
   async create(p: Principal, input: { name: string; modality: Modality; description?: string | null }): Promise<Dataset> {
     const t = requireTenant(p, 'MEMBER');
@@ -58,40 +66,44 @@ export class DatasetService {
     const t = requireTenant(p, 'READER');
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput(`first must be between 1 and ${MAX_PAGE}`);
     if (after && !isUuid(after)) throw badInput('after is not a cursor from this API');
-    const rows = await this.repo.page(t.tenantId, first, after ?? undefined);
+    const rows = await this.db.dataset.findMany({
+      where: { tenantId: t.tenantId, deletedAt: null, ...(after ? { id: { lt: after } } : {}) },
+      orderBy: { id: 'desc' },
+      take: first + 1,
+    });
     const nodes = rows.slice(0, first);
     return { nodes, endCursor: nodes.at(-1)?.id ?? null, hasNextPage: rows.length > first };
   }
 
   async get(p: Principal, id: string): Promise<Dataset> {
     const t = requireTenant(p, 'READER');
-    const d = isUuid(id) ? await this.repo.findDataset(t.tenantId, id) : null;
+    const d = isUuid(id) ? await this.liveDataset(t.tenantId, id) : null;
     if (!d) throw notFound('Dataset', id);
     return d;
   }
 
   versions(d: Dataset): Promise<DatasetVersion[]> {
-    return this.repo.versions(d.tenantId, d.id);
+    return this.db.datasetVersion.findMany({ where: { tenantId: d.tenantId, datasetId: d.id }, orderBy: { version: 'desc' } });
   }
 
   latestVersion(d: Dataset): Promise<DatasetVersion | null> {
-    return this.repo.latestVersion(d.tenantId, d.id);
+    return this.db.datasetVersion.findFirst({ where: { tenantId: d.tenantId, datasetId: d.id }, orderBy: { version: 'desc' } });
   }
 
   async getVersion(p: Principal, id: string, role: 'READER' | 'MEMBER' = 'READER'): Promise<DatasetVersion & { dataset: Dataset }> {
     const t = requireTenant(p, role);
-    const v = isUuid(id) ? await this.repo.findVersion(t.tenantId, id) : null;
+    const v = isUuid(id) ? await this.liveVersion(t.tenantId, id) : null;
     if (!v) throw notFound('Dataset version', id);
     return v;
   }
 
   files(v: DatasetVersion): Promise<DatasetFile[]> {
-    return this.repo.files(v.tenantId, v.id);
+    return this.db.datasetFile.findMany({ where: { tenantId: v.tenantId, versionId: v.id }, orderBy: { name: 'asc' } });
   }
 
   async createVersion(p: Principal, input: VersionInput): Promise<DatasetVersion> {
     const t = requireTenant(p, 'MEMBER');
-    const d = isUuid(input.datasetId) ? await this.repo.findDataset(t.tenantId, input.datasetId) : null;
+    const d = isUuid(input.datasetId) ? await this.liveDataset(t.tenantId, input.datasetId) : null;
     if (!d) throw notFound('Dataset', input.datasetId);
     let shape: RowShape;
     try {
@@ -201,7 +213,9 @@ export class DatasetService {
 
   private async ownFile(p: Principal, fileId: string, role: 'READER' | 'MEMBER'): Promise<DatasetFile & { version: DatasetVersion }> {
     const t = requireTenant(p, role);
-    const f = isUuid(fileId) ? await this.repo.findFile(t.tenantId, fileId) : null;
+    const f = isUuid(fileId)
+      ? await this.db.datasetFile.findFirst({ where: { id: fileId, tenantId: t.tenantId, version: { dataset: { deletedAt: null } } }, include: { version: { include: { dataset: true } } } })
+      : null;
     if (!f) throw notFound('Dataset file', fileId);
     return f;
   }
@@ -232,7 +246,7 @@ export class DatasetService {
 
   async finalize(p: Principal, versionId: string): Promise<DatasetVersion> {
     const v = await this.uploadingVersion(p, versionId);
-    const files = await this.repo.files(v.tenantId, v.id);
+    const files = await this.files(v);
     if (files.length === 0) throw badInput('Upload at least one file before finalizing');
     const open = files.filter((f) => f.status !== 'UPLOADED');
     if (open.length) throw conflict(`Uploads still in progress: ${open.map((f) => f.name).join(', ')} (complete or abort them first)`);
@@ -243,7 +257,7 @@ export class DatasetService {
     if (count === 0) throw conflict('The version was finalized concurrently');
     await recordAudit(this.db, { tenantId: v.tenantId, actor: actorOf(p), action: 'datasetVersion.finalize', targetType: 'DatasetVersion', targetId: v.id });
     this.processor.submit(v.id);
-    return (await this.repo.findVersion(v.tenantId, v.id))!;
+    return (await this.liveVersion(v.tenantId, v.id))!;
   }
 
   async manifest(v: DatasetVersion): Promise<Manifest | null> {
@@ -263,7 +277,7 @@ export class DatasetService {
    */
   async delete(p: Principal, id: string): Promise<boolean> {
     const t = requireTenant(p, 'MEMBER');
-    const d = isUuid(id) ? await this.repo.findDataset(t.tenantId, id) : null;
+    const d = isUuid(id) ? await this.liveDataset(t.tenantId, id) : null;
     if (!d) throw notFound('Dataset', id);
     const inUse = await this.db.experiment.count({ where: { tenantId: t.tenantId, datasetVersion: { datasetId: d.id } } });
     if (inUse > 0) throw conflict(`The dataset is used by ${inUse} experiment(s); delete those first`);

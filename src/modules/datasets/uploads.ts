@@ -10,7 +10,6 @@ import { isUniqueViolation } from '../../db/errors';
 import { AppError, badInput, conflict, ErrorCode, quotaExceeded } from '../../errors';
 import { InvalidPartError, type ObjectStore } from '../../storage';
 import { blobKey, multipartKey, tmpUploadKey } from './keys';
-import type { DatasetRepository } from './repository';
 
 class LimitExceeded extends Error {}
 
@@ -36,16 +35,29 @@ export class UploadService {
   constructor(
     private readonly db: Db,
     private readonly store: ObjectStore,
-    private readonly repo: DatasetRepository,
     private readonly cfg: Config['datasets'],
     private readonly log: Logger,
   ) {}
+
+  /**
+   * Bytes a tenant stores: each distinct uploaded blob once (identical files are stored once), in-flight multipart
+   * uploads at their declared size (reserved), and every version's shards.
+   */
+  private async storageUsed(tenantId: string): Promise<bigint> {
+    const [files] = await this.db.$queryRaw<Array<{ total: bigint | null }>>`
+      SELECT COALESCE(SUM(bytes), 0)::bigint AS total FROM (
+        SELECT DISTINCT ON (storage_key) bytes FROM dataset_files WHERE tenant_id = ${tenantId}::uuid
+      ) f`;
+    const [shards] = await this.db.$queryRaw<Array<{ total: bigint | null }>>`
+      SELECT COALESCE(SUM(shard_bytes), 0)::bigint AS total FROM dataset_versions WHERE tenant_id = ${tenantId}::uuid`;
+    return (files?.total ?? 0n) + (shards?.total ?? 0n);
+  }
 
   /** Bytes the tenant may still store. */
   async remainingQuota(tenantId: string): Promise<{ used: bigint; quota: bigint; remaining: bigint }> {
     const tenant = await this.db.tenant.findUniqueOrThrow({ where: { id: tenantId } });
     const quota = tenant.storageQuotaBytes ?? this.cfg.defaultStorageQuotaBytes;
-    const used = await this.repo.storageUsed(tenantId);
+    const used = await this.storageUsed(tenantId);
     return { used, quota, remaining: quota > used ? quota - used : 0n };
   }
 
@@ -99,7 +111,8 @@ export class UploadService {
 
   /** Deletes a stored object when no file row references it any more. */
   async releaseBlob(tenantId: string, key: string): Promise<void> {
-    if ((await this.repo.referencesTo(tenantId, key)) === 0) await this.store.delete(key);
+    // File rows of any live or deleted dataset count: a deleted dataset's purge releases its own blobs.
+    if ((await this.db.datasetFile.count({ where: { tenantId, storageKey: key } })) === 0) await this.store.delete(key);
   }
 
   async recordFile(
@@ -111,7 +124,7 @@ export class UploadService {
   ): Promise<DatasetFile> {
     try {
       return await this.db.$transaction(async (tx) => {
-        const version = await this.repo.findVersion(tenantId, versionId, tx);
+        const version = await tx.datasetVersion.findFirst({ where: { id: versionId, tenantId, dataset: { deletedAt: null } } });
         if (!version || version.status !== 'UPLOADING') throw conflict('The dataset version no longer accepts files');
         const row = await tx.datasetFile.create({
           data: { tenantId, versionId, name, bytes: BigInt(blob.bytes), sha256: blob.sha256, contentType, status: 'UPLOADED', storageKey: blob.key },
@@ -146,7 +159,7 @@ export class UploadService {
     const uploadId = await this.store.createMultipart(key, input.contentType ?? undefined);
     try {
       return await this.db.$transaction(async (tx) => {
-        const version = await this.repo.findVersion(tenantId, versionId, tx);
+        const version = await tx.datasetVersion.findFirst({ where: { id: versionId, tenantId, dataset: { deletedAt: null } } });
         if (!version || version.status !== 'UPLOADING') throw conflict('The dataset version no longer accepts files');
         // Reserved at its declared size: counted against the quota while the upload is in flight.
         return tx.datasetFile.create({

@@ -8,7 +8,7 @@ import type { JobsConfig } from '../../config';
 import type { Modality } from '../../ingest/types';
 import { checkPretextSettings, PRETEXTS, type Pretext } from '../../contracts/pretext';
 import { resolveConfig, type TrainConfig } from '../../contracts/train-config';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, roleAtLeast, type Principal, type TenantPrincipal } from '../auth/principal';
 import type { RunConfig } from '../runs/run-config';
 import { defaultRecipe, type PretrainRecipe } from '../../models/recipes';

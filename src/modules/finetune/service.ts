@@ -9,7 +9,7 @@ import { ingestStoreFrom, readManifest } from '../../ingest';
 import { fineTuneIncompatibility, shapeMismatch, type StoredInputSpec } from '../../models/stored-spec';
 import type { ObjectStore } from '../../storage';
 import { FINETUNE_MODES, FINETUNE_TASKS, resolveHyperparameters, type FineTuneHyperparameters, type FineTuneMode, type FineTuneTask } from '../../contracts/finetune';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, type Principal, type TenantPrincipal } from '../auth/principal';
 import { requireTenant } from '../experiments/service';
 import type { Accelerator } from '../../contracts/accelerator';

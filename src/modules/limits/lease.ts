@@ -12,9 +12,9 @@
 //   - setTenantLimits forgets the tenant's leases on the instance that ran it; other instances see it within `ttlMs`.
 // A request the lease cannot cover falls back to taking exactly its cost, so refusals and retryAfterSeconds are
 // computed from the shared bucket exactly as without leases.
-import type { BucketKind, TakeResult } from './repository';
+import type { BucketKind, TakeResult } from './buckets';
 
-/** What RateLimitService needs from a bucket store (the Postgres repository, or leases over it). */
+/** What RateLimitService needs from a bucket store (PostgresBuckets in buckets.ts, or leases over it). */
 export interface BucketTaker {
   take(tenantId: string, kind: BucketKind, cost: number, fallbackPerMinute: number): Promise<TakeResult>;
   /** Drops any locally held state for the tenant (after its limits change). */

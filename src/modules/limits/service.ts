@@ -4,9 +4,9 @@
 // platform default.
 import type { Db, Tenant } from '../../db/client';
 import { badInput, forbidden, notFound, rateLimited } from '../../errors';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, type Principal } from '../auth/principal';
-import type { BucketKind } from './repository';
+import type { BucketKind } from './buckets';
 import type { BucketTaker } from './lease';
 
 export interface RateLimitDefaults {

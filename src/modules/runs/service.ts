@@ -2,7 +2,7 @@
 import type { Db, MetricPoint, ModelVersion, Run, RunLog, RunStatus } from '../../db/client';
 import { isUuid } from '../../db/errors';
 import { conflict, notFound } from '../../errors';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, type Principal } from '../auth/principal';
 import { requireTenant } from '../experiments/service';
 import type { RunLifecycle } from './lifecycle';

@@ -2,21 +2,15 @@
 import type { Db, Tenant } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { badInput, conflict, forbidden } from '../../errors';
-import type { ApiKeyRepository } from '../apikeys/repository';
 import { generateApiKey } from '../apikeys/secrets';
-import { recordAudit } from '../audit/repository';
+import { recordAudit } from '../audit/service';
 import { actorOf, type Principal } from '../auth/principal';
-import type { TenantRepository } from './repository';
 
 const TENANT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const MAX_PAGE = 200;
 
 export class TenantService {
-  constructor(
-    private readonly db: Db,
-    private readonly tenants: TenantRepository,
-    private readonly keys: ApiKeyRepository,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   private assertOperator(p: Principal): void {
     if (p.kind !== 'operator') throw forbidden('Only the platform operator may manage tenants');
@@ -35,8 +29,8 @@ export class TenantService {
     const key = generateApiKey();
     try {
       return await this.db.$transaction(async (tx) => {
-        const tenant = await this.tenants.create(tx, { name: input.name, storageQuotaBytes: input.storageQuotaBytes ?? null });
-        const apiKey = await this.keys.create(tx, { tenantId: tenant.id, name: 'admin', role: 'ADMIN', prefix: key.prefix, secretHash: key.hash });
+        const tenant = await tx.tenant.create({ data: { name: input.name, storageQuotaBytes: input.storageQuotaBytes ?? null } });
+        const apiKey = await tx.apiKey.create({ data: { tenantId: tenant.id, name: 'admin', role: 'ADMIN', prefix: key.prefix, secretHash: key.hash } });
         await recordAudit(tx, { tenantId: tenant.id, actor: actorOf(p), action: 'tenant.create', targetType: 'Tenant', targetId: tenant.id });
         await recordAudit(tx, { tenantId: tenant.id, actor: actorOf(p), action: 'apiKey.create', targetType: 'ApiKey', targetId: apiKey.id, data: { role: 'ADMIN' } });
         return { tenant, adminKey: key.secret };
@@ -50,12 +44,13 @@ export class TenantService {
   async list(p: Principal, first: number, after?: string | null): Promise<{ nodes: Tenant[]; endCursor: string | null; hasNextPage: boolean }> {
     this.assertOperator(p);
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput(`first must be between 1 and ${MAX_PAGE}`);
-    const rows = await this.tenants.page(first, after ?? undefined);
+    // Keyset pagination by id: stable under concurrent inserts, unlike offsets.
+    const rows = await this.db.tenant.findMany({ orderBy: { id: 'asc' }, take: first + 1, ...(after ? { where: { id: { gt: after } } } : {}) });
     const nodes = rows.slice(0, first);
     return { nodes, endCursor: nodes.at(-1)?.id ?? null, hasNextPage: rows.length > first };
   }
 
   get(id: string): Promise<Tenant | null> {
-    return this.tenants.findById(id);
+    return this.db.tenant.findUnique({ where: { id } });
   }
 }

@@ -1,5 +1,6 @@
 // Turning ingest Rows into clean examples for the pretext tasks. Rows come from ingest (src/ingest/types.ts);
 // nothing here parses files.
+import { standardize, type SequenceNormalization } from '../../contracts/preprocess';
 import type { Row, RowShape, Split } from '../../ingest/types';
 import type { Example } from '../pretext/types';
 
@@ -37,8 +38,7 @@ export function rowsOfSplit(rows: readonly Row[], split: Split): Row[] {
   return rows.filter((r) => r.split === split);
 }
 
-/** Per-feature standardization of sequences, fitted on the training rows. */
-export interface SequenceNormalization { mean: number[]; std: number[] }
+export type { SequenceNormalization };
 
 export function fitSequenceNormalization(rows: readonly Row[], features: number): SequenceNormalization {
   const sum = new Float64Array(features);
@@ -93,7 +93,7 @@ export function toExamples(rows: readonly Row[], ctx: ExampleContext): Example[]
         for (let t = 0; t < steps; t++) {
           for (let f = 0; f < F; f++) {
             const v = row.values[t * F + f]!;
-            values[t * F + f] = norm ? (v - norm.mean[f]!) / norm.std[f]! : v;
+            values[t * F + f] = norm ? standardize(v, norm, f) : v;
           }
         }
         return { kind: 'SEQUENCE', values };

@@ -9,7 +9,7 @@ import type { Row } from '../../ingest/types';
 import type { ModelInputs } from '../encoders/types';
 import type { PretextModel } from '../encoders/model';
 import type { TextTokenizer } from '../tokenizer/textTokenizer';
-import type { SequenceNormalization } from '../data/rows';
+import { standardize, type SequenceNormalization } from '../../contracts/preprocess';
 
 /** The data-dependent preprocessing a pretraining run fixed (TrainResult.tokenizer / .normalization). */
 export interface InputPipeline {
@@ -55,7 +55,7 @@ export async function prepareInputs(rows: readonly Row[], input: InputSpec, pipe
         for (let t = 0; t < steps; t++) {
           for (let f = 0; f < F; f++) {
             const v = row.values[t * F + f]!;
-            values[(i * T + t) * F + f] = norm ? (v - norm.mean[f]!) / norm.std[f]! : v;
+            values[(i * T + t) * F + f] = norm ? standardize(v, norm, f) : v;
           }
         }
       });

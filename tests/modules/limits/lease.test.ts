@@ -5,12 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, type Database } from '../../../src/db';
 import { LeasedBuckets, type BucketTaker } from '../../../src/modules/limits/lease';
-import { RateBucketRepository, type BucketKind } from '../../../src/modules/limits/repository';
+import { PostgresBuckets, type BucketKind } from '../../../src/modules/limits/buckets';
 import { testDatabaseConfig } from '../../helpers/db';
 
 class Counted implements BucketTaker {
   calls = 0;
-  constructor(private readonly inner: RateBucketRepository) {}
+  constructor(private readonly inner: PostgresBuckets) {}
   take(tenantId: string, kind: BucketKind, cost: number, fallback: number) {
     this.calls++;
     return this.inner.take(tenantId, kind, cost, fallback);
@@ -23,7 +23,7 @@ describe('leased rate buckets', () => {
 
   beforeAll(async () => {
     db = await openDatabase(testDatabaseConfig());
-    shared = new Counted(new RateBucketRepository(db.prisma));
+    shared = new Counted(new PostgresBuckets(db.prisma));
   }, 60_000);
   afterAll(async () => {
     await db?.close();

@@ -204,7 +204,7 @@ describe('models, embed and similar', () => {
     expect((await settledVersion(t, key, v)).status).toBe('READY');
     const space = await t.exec(`mutation($i: CreateEmbeddingSpaceInput!) { createEmbeddingSpace(input: $i) { id status } }`, { i: { model: img.versionId, datasetVersionId: v } }, { key });
     expect(space.body.data?.createEmbeddingSpace.status).toBe('BUILDING');
-    await t.platform.services.models.idle();
+    await t.platform.services.spaces.idle();
     const built = await t.exec(`query($id: ID!) { embeddingSpace(id: $id) { status rows dim } }`, { id: space.body.data!.createEmbeddingSpace.id }, { key });
     expect(built.body.data?.embeddingSpace).toMatchObject({ status: 'READY', rows: 12 });
     const query = (await sharp(Buffer.from(images.rows[3]!.pixels), { raw: { width: 8, height: 8, channels: 1 } }).png().toBuffer()).toString('base64');

@@ -63,7 +63,7 @@ describe('embedding map API', () => {
     expect((await settledVersion(t, key, versionId)).status).toBe('READY');
     const space = await t.exec(`mutation($i: CreateEmbeddingSpaceInput!) { createEmbeddingSpace(input: $i) { id } }`, { i: { model: model.versionId, datasetVersionId: versionId } }, { key });
     spaceId = space.body.data!.createEmbeddingSpace.id;
-    await t.platform.services.models.idle();
+    await t.platform.services.spaces.idle();
   }, 180_000);
 
   afterAll(async () => {

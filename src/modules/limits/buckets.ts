@@ -13,7 +13,8 @@ export interface TakeResult {
   available: number;
 }
 
-export class RateBucketRepository {
+/** The shared buckets themselves (RateLimitService reaches them through LeasedBuckets). */
+export class PostgresBuckets {
   constructor(private readonly db: Db) {}
 
   /**

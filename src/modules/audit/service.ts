@@ -1,4 +1,5 @@
-// Append-only audit trail of changes made through the API (who, what, which target).
+// Append-only audit trail of changes made through the API (who, what, which target). Written by every domain
+// service inside the transaction of the change it records.
 import type { Db, Prisma } from '../../db/client';
 
 export interface AuditEntry {

@@ -1,0 +1,180 @@
+// Embedding spaces: every row of a READY dataset version embedded under one model version, built in the
+// background, stored as a vector index (exact, or HNSW above HNSW_MIN_ROWS rows), and searched by `similar`.
+import type { Logger } from 'pino';
+import type { Db, EmbeddingSpace, ModelVersion } from '../../db/client';
+import { isUniqueViolation, isUuid } from '../../db/errors';
+import { badInput, conflict, notFound } from '../../errors';
+import { ExactIndex, HnswIndex, readVectorIndex, type InferenceInput, type InferenceRuntime, type VectorIndex } from '../../inference';
+import { ingestStoreFrom, readManifest, readShards, type Row } from '../../ingest';
+import { tenantKey, type ObjectStore } from '../../storage';
+import { requireTenant, type Principal } from '../auth/principal';
+import { storedInputSpec, type ModelArtifacts } from './artifacts';
+import type { ModelRegistry } from './registry';
+import { versionInputs, type EmbedRequest, type ModelServing } from './serving';
+
+/** Above this many rows an embedding space also gets an HNSW index; below, exact search is fast enough. */
+const HNSW_MIN_ROWS = 20_000;
+const SPACE_BATCH = 256;
+
+interface LoadedIndex {
+  index: VectorIndex;
+  rows: Int32Array;
+  labels: Array<string | null>;
+  splits: string[];
+}
+
+export class EmbeddingSpaces {
+  private readonly indexes = new Map<string, Promise<LoadedIndex>>();
+  private building: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: ObjectStore,
+    private readonly registry: ModelRegistry,
+    private readonly artifacts: ModelArtifacts,
+    private readonly serving: ModelServing,
+    private readonly runtime: InferenceRuntime,
+    private readonly log: Logger,
+  ) {}
+
+  spaceKey(tenantId: string, spaceId: string, file: string): string {
+    return tenantKey(tenantId, 'spaces', spaceId, file);
+  }
+
+  /** Starts (or returns) the embedding space of a dataset version under a model version; built in the background. */
+  async createSpace(p: Principal, input: { model: string; datasetVersionId: string }): Promise<EmbeddingSpace> {
+    const t = requireTenant(p, 'MEMBER');
+    const v = await this.registry.resolve(t, input.model);
+    const dv = isUuid(input.datasetVersionId)
+      ? await this.db.datasetVersion.findFirst({ where: { id: input.datasetVersionId, tenantId: t.tenantId, dataset: { deletedAt: null } } })
+      : null;
+    if (!dv) throw notFound('Dataset version', input.datasetVersionId);
+    if (dv.status !== 'READY') throw conflict(`Dataset version ${dv.version} is ${dv.status}; only READY versions can be embedded`);
+    const existing = await this.db.embeddingSpace.findFirst({ where: { modelVersionId: v.id, datasetVersionId: dv.id } });
+    if (existing && existing.status !== 'FAILED') return existing;
+    let space: EmbeddingSpace;
+    try {
+      space = existing
+        ? await this.db.embeddingSpace.update({ where: { id: existing.id }, data: { status: 'BUILDING', error: null, rows: 0 } })
+        : await this.db.embeddingSpace.create({ data: { tenantId: t.tenantId, modelVersionId: v.id, datasetVersionId: dv.id, status: 'BUILDING', dim: v.embeddingDim } });
+    } catch (err) {
+      if (isUniqueViolation(err)) return this.db.embeddingSpace.findFirstOrThrow({ where: { modelVersionId: v.id, datasetVersionId: dv.id } });
+      throw err;
+    }
+    this.building = this.building.then(() => this.buildSpace(space.id)).catch((err: unknown) => this.log.error({ err }, 'embedding space build crashed'));
+    return space;
+  }
+
+  /** Resolves when every space build started so far has finished (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.building;
+  }
+
+  /** Waits for the builds in progress (shutdown). */
+  async close(): Promise<void> {
+    await this.building;
+  }
+
+  private async buildSpace(spaceId: string): Promise<void> {
+    const space = await this.db.embeddingSpace.findUniqueOrThrow({ where: { id: spaceId }, include: { modelVersion: true } });
+    const dv = await this.db.datasetVersion.findUniqueOrThrow({ where: { id: space.datasetVersionId } });
+    try {
+      const store = ingestStoreFrom(this.store);
+      const manifest = await readManifest(store, dv.manifestKey!);
+      const artifact = await this.artifacts.get(space.modelVersion);
+      const dim = space.modelVersion.embeddingDim;
+      const vectors = new Float32Array(manifest.rows * dim);
+      const rowIds = new Int32Array(manifest.rows);
+      const meta: Array<{ label: string | null; split: string }> = [];
+      let n = 0;
+      let batch: Row[] = [];
+      const flush = async () => {
+        if (!batch.length) return;
+        const inputs = batch.map((r) => rowInput(space.modelVersion, r));
+        const res = await this.runtime.embed(artifact, inputs, { normalize: true, encoding: 'FLOAT', truncate: 'END' });
+        for (const [i, vec] of res.vectors.entries()) {
+          vectors.set((vec as { values: number[] }).values, (n + i) * dim);
+          rowIds[n + i] = batch[i]!.index;
+          meta.push({ label: batch[i]!.label, split: batch[i]!.split });
+        }
+        n += batch.length;
+        batch = [];
+      };
+      for await (const row of readShards(store, manifest)) {
+        batch.push(row);
+        if (batch.length >= SPACE_BATCH) await flush();
+      }
+      await flush();
+      const used = vectors.subarray(0, n * dim);
+      const index: VectorIndex = n >= HNSW_MIN_ROWS ? HnswIndex.build(used, dim, 'cosine') : ExactIndex.build(used, dim, 'cosine');
+      const indexKey = this.spaceKey(space.tenantId, space.id, 'index.bin');
+      const vectorsKey = this.spaceKey(space.tenantId, space.id, 'rows.json');
+      await this.store.put(indexKey, Buffer.from(index.toBytes()));
+      await this.store.put(vectorsKey, JSON.stringify({ rows: Array.from(rowIds.subarray(0, n)), meta }), { contentType: 'application/json' });
+      await this.db.embeddingSpace.update({ where: { id: space.id }, data: { status: 'READY', rows: n, vectorsKey, indexKey } });
+      this.log.info({ spaceId, rows: n, kind: n >= HNSW_MIN_ROWS ? 'hnsw' : 'exact' }, 'embedding space ready');
+    } catch (err) {
+      this.log.error({ err, spaceId }, 'embedding space failed');
+      await this.db.embeddingSpace.update({ where: { id: space.id }, data: { status: 'FAILED', error: (err as Error).message.slice(0, 2000) } });
+    }
+  }
+
+  private loadIndex(space: EmbeddingSpace): Promise<LoadedIndex> {
+    let entry = this.indexes.get(space.id);
+    if (!entry) {
+      entry = (async () => {
+        const index = readVectorIndex(new Uint8Array(await this.artifacts.readObject(space.indexKey!)));
+        const rows = JSON.parse((await this.artifacts.readObject(space.vectorsKey!)).toString('utf8')) as { rows: number[]; meta: Array<{ label: string | null; split: string }> };
+        return { index, rows: Int32Array.from(rows.rows), labels: rows.meta.map((m) => m.label), splits: rows.meta.map((m) => m.split) };
+      })();
+      entry.catch(() => this.indexes.delete(space.id));
+      if (this.indexes.size >= 8) this.indexes.delete(this.indexes.keys().next().value!);
+      this.indexes.set(space.id, entry);
+    }
+    return entry;
+  }
+
+  async getSpace(p: Principal, id: string): Promise<EmbeddingSpace> {
+    const t = requireTenant(p, 'READER');
+    const s = isUuid(id) ? await this.db.embeddingSpace.findFirst({ where: { id, tenantId: t.tenantId } }) : null;
+    if (!s) throw notFound('Embedding space', id);
+    return s;
+  }
+
+  async similar(p: Principal, input: { model: string; datasetVersionId: string; query: EmbedRequest['inputs'][number]; k?: number | null }) {
+    const t = requireTenant(p, 'READER');
+    const k = input.k ?? 10;
+    if (!Number.isInteger(k) || k < 1 || k > 1000) throw badInput('k must be between 1 and 1000');
+    const v = await this.registry.resolve(t, input.model);
+    const space = isUuid(input.datasetVersionId)
+      ? await this.db.embeddingSpace.findFirst({ where: { modelVersionId: v.id, datasetVersionId: input.datasetVersionId, tenantId: t.tenantId } })
+      : null;
+    if (!space) throw notFound('Embedding space for dataset version', input.datasetVersionId);
+    if (space.status !== 'READY') throw conflict(`The embedding space is ${space.status}${space.error ? `: ${space.error}` : ''}`);
+    const query = await this.serving.embedQuery(t.tenantId, v, input.query);
+    const { index, rows, labels, splits } = await this.loadIndex(space);
+    const hits = index.search(query, Math.min(k, space.rows));
+    return {
+      modelVersion: v,
+      embeddingSpace: `${v.modelId}:${v.id}`,
+      neighbors: hits.map((h) => ({ row: rows[h.index]!, score: h.score, label: labels[h.index] ?? null, split: splits[h.index]! })),
+    };
+  }
+}
+
+/** A stored dataset row as a runtime input (sequence rows standardized like API sequences). */
+function rowInput(v: ModelVersion, r: Row): InferenceInput {
+  switch (r.modality) {
+    case 'TEXT':
+      return { text: r.text };
+    case 'IMAGE':
+      return { pixels: r.pixels };
+    case 'SEQUENCE': {
+      const spec = storedInputSpec(v).spec;
+      const features = spec.input.kind === 'sequence' ? spec.input.features : 1;
+      const steps: number[][] = [];
+      for (let s = 0; s < r.length; s++) steps.push(Array.from(r.values.subarray(s * features, (s + 1) * features)));
+      return versionInputs(v, [{ sequence: steps }])[0]!;
+    }
+  }
+}
