@@ -62,10 +62,9 @@ it('Postgres restarted while a run trains: typed errors while it is down, then t
     expect(await t.platform.db.prisma.modelVersion.count({ where: { runId: id } })).toBe(1);
     expect(new Set(done.metrics.map((m: { step: number }) => m.step)).size).toBe(48);
 
-    // While down: typed errors only (a code on every error, never a hung or dropped request).
-    const codesSeen = new Set(whileDown.map((w) => w.split(':')[1]));
-    for (const w of whileDown) expect(w).toMatch(/^\d{3}:[A-Z_,]+$/);
-    expect(codesSeen.has('ok')).toBe(false);
+    // While down: typed, retryable errors only (UNAVAILABLE, never INTERNAL, a hung or a dropped request).
+    expect(whileDown.length).toBeGreaterThan(2);
+    for (const w of whileDown) expect(w).toMatch(/^\d{3}:UNAVAILABLE$/);
     // And afterwards the gateway serves again, and the worker dispatches a new run to the end.
     const list = await t.exec(`{ datasets(first: 5) { nodes { id } } }`, {}, { key: tenant.keys.READER });
     expect(list.body.errors).toBeUndefined();
@@ -75,7 +74,7 @@ it('Postgres restarted while a run trains: typed errors while it is down, then t
     // eslint-disable-next-line no-console
     console.log(
       `[faults] Postgres restart (pg_ctl -m fast) at step ${before.step}/48 of run attempt 1, down ${downMs} ms; ` +
-        `gateway answers while down: ${[...codesSeen].join(' ')} over ${whileDown.length} requests; ` +
+        `gateway answers while down: ${[...new Set(whileDown)].join(' ')} over ${whileDown.length} requests; ` +
         `run finished ${done.status} on attempt ${done.attempt}, ${done.metrics.length} loss points, model registered; a new run afterwards ${second.status}`,
     );
   } finally {
