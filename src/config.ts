@@ -63,6 +63,8 @@ const EnvSchema = z.object({
     UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
     /** Multipart uploads idle for longer are aborted and their parts deleted. */
     ABANDONED_UPLOAD_HOURS: z.coerce.number().min(0.0001).default(24),
+    /** Objects the dataset reconciler looks at per pass; the next pass resumes where this one stopped. */
+    RECONCILE_OBJECTS_PER_PASS: z.coerce.number().int().min(1).default(10_000),
     /** Storage quota of tenants created without one. */
     DEFAULT_STORAGE_QUOTA_BYTES: z.coerce.number().int().min(0).default(10 * 2 ** 30),
     // --- Training jobs (queue worker, dispatcher, supervisor, per-tenant limits) ---
@@ -179,6 +181,7 @@ export interface Config {
     multipartPartBytes: number;
     uploadUrlTtlSeconds: number;
     abandonedUploadMs: number;
+    reconcileObjectsPerPass: number;
     defaultStorageQuotaBytes: bigint;
   };
   jobs: JobsConfig;
@@ -360,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       multipartPartBytes: e.MULTIPART_PART_BYTES,
       uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
       abandonedUploadMs: e.ABANDONED_UPLOAD_HOURS * 3600 * 1000,
+      reconcileObjectsPerPass: e.RECONCILE_OBJECTS_PER_PASS,
       defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
     },
     rateLimits: { requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE, inferenceInputsPerMinute: e.RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE },

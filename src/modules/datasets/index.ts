@@ -14,15 +14,22 @@ export interface DatasetServiceDeps { db: Db; store: ObjectStore; log: Logger; c
 export function createDatasetServices(deps: DatasetServiceDeps): DatasetService {
   const repo = new DatasetRepository(deps.db);
   const uploads = new UploadService(deps.db, deps.store, repo, deps.cfg, deps.log);
-  const processor = new DatasetProcessor(deps.db, deps.store, deps.log);
+  // The processing lease lapses after the abandoned-upload window, at most 10 minutes: a version stuck PROCESSING
+  // by a dead gateway is taken over by another one's reconciler pass within about that long.
+  const processor = new DatasetProcessor(deps.db, deps.store, deps.log, { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120, leaseMs: Math.min(deps.cfg.abandonedUploadMs, 600_000) });
   // The reconciler's grace window is the abandoned-upload window: an object nothing references is an orphan once it
   // is older than the longest an upload may legitimately sit between its steps.
   const reconciler: DatasetReconciler = new DatasetReconciler(
     deps.db,
     deps.store,
-    { cleanupAbandoned: (now) => uploads.cleanupAbandoned(now), purgeDeleted: (): Promise<void> => service.purgeDeleted() },
+    {
+      cleanupAbandoned: (now) => uploads.cleanupAbandoned(now),
+      purgeDeleted: (): Promise<void> => service.purgeDeleted(),
+      recoverStaleProcessing: (now) => processor.recoverStale(now),
+    },
     deps.cfg.abandonedUploadMs,
     deps.log,
+    { objectsPerPass: deps.cfg.reconcileObjectsPerPass },
   );
   const service: DatasetService = new DatasetService(deps.db, deps.store, repo, uploads, processor, deps.log, reconciler);
   return service;
