@@ -68,6 +68,8 @@ const EnvSchema = z.object({
      * marks it PROCESSING and the worker's tick processes it (serverless: a request Lambda freezes once it answers).
      */
     DATASET_PROCESSING: z.enum(['inline', 'worker']).default('inline'),
+    /** Objects the dataset reconciler looks at per pass; the next pass resumes where this one stopped. */
+    RECONCILE_OBJECTS_PER_PASS: z.coerce.number().int().min(1).default(10_000),
     /** Storage quota of tenants created without one. */
     DEFAULT_STORAGE_QUOTA_BYTES: z.coerce.number().int().min(0).default(10 * 2 ** 30),
     // --- Training jobs (queue worker, dispatcher, supervisor, per-tenant limits) ---
@@ -184,6 +186,7 @@ export interface Config {
     multipartPartBytes: number;
     uploadUrlTtlSeconds: number;
     abandonedUploadMs: number;
+    reconcileObjectsPerPass: number;
     defaultStorageQuotaBytes: bigint;
     processing: 'inline' | 'worker';
   };
@@ -366,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       multipartPartBytes: e.MULTIPART_PART_BYTES,
       uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
       abandonedUploadMs: e.ABANDONED_UPLOAD_HOURS * 3600 * 1000,
+      reconcileObjectsPerPass: e.RECONCILE_OBJECTS_PER_PASS,
       defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
       processing: e.DATASET_PROCESSING,
     },

@@ -10,7 +10,7 @@ export const ErrorCode = {
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
-  /** A dependency (the object store) is down for a while; `retryAfterSeconds` says when to try again. */
+  /** A dependency (the object store, the database) is down for a while; `retryAfterSeconds` says when to try again. */
   UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './modules';
 import { hashSecret } from './modules/apikeys/secrets';
 import { createObjectStore, type ObjectStore } from './storage';
+import { databaseUnavailable, isDatabaseUnavailable } from './gateway/database-outage';
 import type { Dispatcher } from './jobs/dispatchers';
 import { createJobsRuntime, type JobsRuntime } from './modules/runs/runtime';
 
@@ -131,6 +132,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         return { requestId, principal, services, log: reqLog, ...(request.bodyBytes !== undefined ? { bodyBytes: request.bodyBytes } : {}) };
       } catch (err) {
         if (err instanceof AppError) throw err;
+        if (isDatabaseUnavailable(err)) {
+          reqLog.warn({ err }, 'authentication failed: the database is unavailable');
+          throw databaseUnavailable();
+        }
         reqLog.error({ err }, 'authentication failed unexpectedly');
         throw new AppError(ErrorCode.INTERNAL, 'Authentication is temporarily unavailable; try again');
       }

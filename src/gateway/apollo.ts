@@ -10,6 +10,7 @@ import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { storageUnavailableIn } from '../storage/types';
 import { PROJECT_ROOT } from '../version';
+import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailable, isDatabaseUnavailable } from './database-outage';
 import { assertAllFieldsHaveRules, readAccessRules, withAccessRules } from './access';
 import type { GatewayContext } from './context';
 import { armorProtection, bodyLimitPlugin, tokenLimitError, type GatewayLimits } from './limits';
@@ -86,6 +87,11 @@ export function createApolloServer(opts: {
           ...(formatted.path ? { path: formatted.path } : {}),
           extensions: { code: ErrorCode.UNAVAILABLE, retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS, operation: outage.operation, attempts: outage.attempts },
         };
+      }
+      // So is a database restart or failover (connection refused or terminated): retryable, not INTERNAL.
+      if (isDatabaseUnavailable(original) || isDatabaseUnavailable(error)) {
+        const typed = databaseUnavailable();
+        return { message: typed.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: typed.code, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS, dependency: 'database' } };
       }
       // Request-level refusals Apollo raises without a code but with a 4xx status (an APQ hash that does not match
       // its query) are the client's mistake, not an outage: they keep their message, typed BAD_REQUEST.

@@ -2,6 +2,7 @@
 // job-scoped token (Authorization: Bearer ptj_…), and this surface is exactly what that token may do.
 import express from 'express';
 import type { Logger } from '../logger';
+import { isDatabaseUnavailable } from './database-outage';
 import { TrainerApiError, type TrainerService } from '../modules/runs/trainer';
 
 export function trainerRouter(trainer: TrainerService, log: Logger): express.Router {
@@ -17,6 +18,12 @@ export function trainerRouter(trainer: TrainerService, log: Logger): express.Rou
       } catch (err) {
         if (err instanceof TrainerApiError) {
           res.status(err.status).json({ error: err.message });
+          return;
+        }
+        // A database restart: the trainer's client retries 5xx with backoff, so this is a wait, not a failure.
+        if (isDatabaseUnavailable(err)) {
+          log.warn({ err, path }, 'trainer API: the database is unavailable');
+          res.status(503).json({ error: 'the database is unavailable; retry shortly' });
           return;
         }
         log.error({ err, path }, 'trainer API error');

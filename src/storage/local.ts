@@ -137,7 +137,7 @@ export class LocalObjectStore implements ObjectStore {
     return n;
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, opts: { startAfter?: string } = {}): AsyncIterable<ObjectInfo> {
     // Walk only the directory the prefix lives in; S3 lists in lexicographic key order, so do we.
     const dirPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     if (dirPart) assertValidKey(dirPart);
@@ -160,7 +160,9 @@ export class LocalObjectStore implements ObjectStore {
     };
     await walk(start, dirPart);
     keys.sort();
+    const after = opts.startAfter;
     for (const k of keys) {
+      if (after !== undefined && k <= after) continue;
       const info = await this.head(k);
       if (info) yield info;
     }

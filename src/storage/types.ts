@@ -25,7 +25,8 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Deletes every object under a prefix; returns how many were deleted. */
   deletePrefix(prefix: string): Promise<number>;
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Objects under `prefix` in lexicographic key order; `startAfter` resumes after that key (S3's StartAfter). */
+  list(prefix: string, opts?: { startAfter?: string }): AsyncIterable<ObjectInfo>;
   copy(fromKey: string, toKey: string): Promise<void>;
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
   presignPut(key: string, expiresInSeconds: number, contentType?: string): Promise<string>;

@@ -49,6 +49,8 @@ beforeAll(async () => {
     WORKER_POLL_MS: '200',
     ABANDONED_UPLOAD_HOURS: '0.0006', // ~2.2 s: the abandoned-upload window and the reconciler's grace and period
     MULTIPART_PART_BYTES: String(5 * 2 ** 20),
+    // Bounded passes: the orphans are found by several passes, each resuming where the previous one stopped.
+    RECONCILE_OBJECTS_PER_PASS: '1',
   };
   const config = loadConfig({ NODE_ENV: 'test', ...env });
   db = await openDatabase(pg ? { ...config.database, poolSize: 1 } : config.database);
@@ -201,10 +203,14 @@ it('SIGKILL mid-upload, mid-multipart and mid-finalize, then restarts: nothing o
   const names = (await db.prisma.datasetFile.findMany({ where: { tenantId } })).map((f) => f.name).sort();
   expect(names).toEqual(['kept.jsonl', 'waves.jsonl']);
   const lost = last.lostRows! + last.missingObjects! + last.missingManifests!;
+  // Every pass stayed within its budget; the cursor carried the later passes on from where the earlier ones stopped.
+  const passes = gateways.flatMap((g) => g.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('dataset reconciler')));
+  expect(passes.every((l) => Number(l.scanned) <= 1)).toBe(true);
+  expect(passes.some((l) => l.wrapped === false)).toBe(true);
   // eslint-disable-next-line no-console
   console.log(
     `[faults] gateway SIGKILL: faults injected ${faults} (mid-stream upload, mid-multipart, mid-finalize with the version ${processingAtKill}), ` +
-      `orphans removed by the reconciler ${gateways.reduce((n, g) => n + reconcilerRemoved(g), 0)} over ${gateways.length} gateway starts, orphans left ${last.orphanObjects! + last.uploadingRows! + last.multipartUploads! + last.storeTempFiles!}, rows/objects lost ${lost}`,
+      `orphans removed by the reconciler ${gateways.reduce((n, g) => n + reconcilerRemoved(g), 0)} over ${gateways.length} gateway starts (${passes.length} passes of ≤ 1 object, ${passes.filter((l) => l.wrapped === false).length} resumed by the next), orphans left ${last.orphanObjects! + last.uploadingRows! + last.multipartUploads! + last.storeTempFiles!}, rows/objects lost ${lost}`,
   );
   expect(lost).toBe(0);
 });

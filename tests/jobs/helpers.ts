@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type DatabaseConfig } from '../../src/config';
 import { startHttpServer } from '../../src/gateway/http';
 import type { Dispatcher } from '../../src/jobs/dispatchers';
 import { createLogger } from '../../src/logger';
@@ -47,6 +47,8 @@ export interface JobPlatformOptions {
   /** Reuse another platform's data dir and database (a gateway restart). */
   reuse?: { dataDir: string; operatorKey: string; tenants: string[] };
   dispatcher?: Dispatcher;
+  /** A database of the test's own (e.g. a Postgres it stops and starts); default: testDatabaseConfig(). */
+  database?: DatabaseConfig;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function startJobPlatform(opts: JobPlatformOptions = {}): Promise<J
     HOME: process.env.HOME ?? os.homedir(),
     ...jobEnv(opts.env),
   });
-  const db = testDatabaseConfig();
+  const db = opts.database ?? testDatabaseConfig();
   const database = db.kind === 'embedded' ? { kind: 'embedded' as const, dataDir: path.join(dataDir, 'pgdata'), poolSize: 1 } : db;
   // Test files share one database in CI and run in parallel: each file's worker handles only the tenants it seeded.
   const tenants = opts.reuse?.tenants ?? [];

@@ -76,6 +76,13 @@ export function defineStoreContract(
       const keys: string[] = [];
       for await (const o of store.list(`${k('list')}/`)) keys.push(o.key);
       expect(keys).toEqual([k('list', 'a'), k('list', 'b'), k('list', 'c')]);
+      // Resuming after a key (S3's StartAfter; the reconciler's cursor), also after a key that does not exist.
+      const after: string[] = [];
+      for await (const o of store.list(`${k('list')}/`, { startAfter: k('list', 'a') })) after.push(o.key);
+      expect(after).toEqual([k('list', 'b'), k('list', 'c')]);
+      const between: string[] = [];
+      for await (const o of store.list(`${k('list')}/`, { startAfter: k('list', 'bb') })) between.push(o.key);
+      expect(between).toEqual([k('list', 'c')]);
       await store.copy(k('list', 'a'), k('copy', 'a'));
       expect((await readAll(await store.get(k('copy', 'a')))).toString()).toBe('a');
       await expect(store.copy(k('list', 'missing'), k('copy', 'x'))).rejects.toBeInstanceOf(ObjectNotFoundError);

@@ -12,15 +12,26 @@ export interface DatasetServiceDeps { db: Db; store: ObjectStore; log: Logger; c
 
 export function createDatasetServices(deps: DatasetServiceDeps): DatasetService {
   const uploads = new UploadService(deps.db, deps.store, deps.cfg, deps.log);
-  const processor = new DatasetProcessor(deps.db, deps.store, deps.log, undefined, { inline: deps.cfg.processing !== 'worker' });
+  // The processing lease lapses after the abandoned-upload window, at most 10 minutes: a version stuck PROCESSING
+  // by a dead gateway is taken over by another one's reconciler pass within about that long.
+  const processor = new DatasetProcessor(
+    deps.db, deps.store, deps.log,
+    { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120, leaseMs: Math.min(deps.cfg.abandonedUploadMs, 600_000) },
+    { inline: deps.cfg.processing !== 'worker' },
+  );
   // The reconciler's grace window is the abandoned-upload window: an object nothing references is an orphan once it
   // is older than the longest an upload may legitimately sit between its steps.
   const reconciler: DatasetReconciler = new DatasetReconciler(
     deps.db,
     deps.store,
-    { cleanupAbandoned: (now) => uploads.cleanupAbandoned(now), purgeDeleted: (): Promise<void> => service.purgeDeleted() },
+    {
+      cleanupAbandoned: (now) => uploads.cleanupAbandoned(now),
+      purgeDeleted: (): Promise<void> => service.purgeDeleted(),
+      recoverStaleProcessing: (now) => processor.recoverStale(now),
+    },
     deps.cfg.abandonedUploadMs,
     deps.log,
+    { objectsPerPass: deps.cfg.reconcileObjectsPerPass },
   );
   const service: DatasetService = new DatasetService(deps.db, deps.store, uploads, processor, deps.log, reconciler);
   return service;

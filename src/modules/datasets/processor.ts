@@ -2,6 +2,10 @@
 // per process. Status moves PROCESSING → READY | FAILED in one conditional update; a version left PROCESSING by a
 // crash is picked up again by recover() at start-up, after its partial output is deleted. An object-store outage is
 // not the data's fault: the version stays PROCESSING and is tried again with backoff once the store answers.
+// processingStartedAt is the processing lease: it is set on finalize and refreshed (every leaseMs / 4) for every
+// version this process holds (queued, processing or waiting for the store). recoverStale() takes over versions whose
+// lease has lapsed (the process that held them died while others kept running) with a compare-and-set on it, so
+// of several gateways exactly one re-processes such a version.
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Db, Prisma } from '../../db/client';
@@ -33,9 +37,11 @@ export interface ProcessorRetryOptions {
   maxDelayMs: number;
   /** Outages in a row after which the version is given up as FAILED (the default: about 20 minutes of outage). */
   maxRetries: number;
+  /** A PROCESSING version whose lease is older than this belongs to no live process (default 10 minutes). */
+  leaseMs?: number;
 }
 
-const DEFAULT_RETRY: ProcessorRetryOptions = { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120 };
+const DEFAULT_RETRY: ProcessorRetryOptions = { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120, leaseMs: 600_000 };
 
 export interface ProcessorModeOptions {
   /**
@@ -51,6 +57,10 @@ export class DatasetProcessor {
   private closed = false;
   private readonly outages = new Map<string, number>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Versions this process holds (queued, processing, or waiting for a retry), with how many holds each. */
+  private readonly held = new Map<string, number>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  readonly leaseMs: number;
 
   constructor(
     private readonly db: Db,
@@ -58,7 +68,41 @@ export class DatasetProcessor {
     private readonly log: Logger,
     private readonly retry: ProcessorRetryOptions = DEFAULT_RETRY,
     private readonly mode: ProcessorModeOptions = { inline: true },
-  ) {}
+  ) {
+    this.leaseMs = retry.leaseMs ?? DEFAULT_RETRY.leaseMs!;
+    if (!(this.leaseMs >= 100)) throw new Error(`processor leaseMs must be ≥ 100, got ${this.leaseMs}`);
+  }
+
+  private hold(versionId: string): void {
+    this.held.set(versionId, (this.held.get(versionId) ?? 0) + 1);
+    if (!this.leaseTimer && !this.closed) {
+      this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(25, Math.floor(this.leaseMs / 4)));
+      this.leaseTimer.unref();
+    }
+  }
+
+  private release(versionId: string): void {
+    const n = (this.held.get(versionId) ?? 1) - 1;
+    if (n > 0) this.held.set(versionId, n);
+    else this.held.delete(versionId);
+    if (this.held.size === 0 && this.leaseTimer) {
+      clearInterval(this.leaseTimer);
+      this.leaseTimer = undefined;
+    }
+  }
+
+  /** Refreshes the lease of every version held here (a database blip only delays it: the next tick tries again). */
+  private async renewLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    await this.db.datasetVersion
+      .updateMany({ where: { id: { in: [...this.held.keys()] }, status: 'PROCESSING' }, data: { processingStartedAt: new Date() } })
+      .catch((err: unknown) => this.log.warn({ err }, 'dataset processing lease renewal failed; retrying on the next tick'));
+  }
+
+  /** Whether this process holds the version (tests). */
+  holds(versionId: string): boolean {
+    return this.held.has(versionId);
+  }
 
   /** Whether finalize processes in this process (else the worker tick does). */
   get inline(): boolean {
@@ -78,11 +122,13 @@ export class DatasetProcessor {
   enqueue(versionId: string): void {
     if (this.closed) return;
     this.pending += 1;
+    this.hold(versionId);
     this.chain = this.chain
       .then(() => this.process(versionId))
       .catch((err: unknown) => this.log.error({ err, versionId }, 'dataset processing crashed'))
       .finally(() => {
         this.pending -= 1;
+        this.release(versionId);
       });
   }
 
@@ -99,15 +145,42 @@ export class DatasetProcessor {
   }
 
   /**
-   * One worker tick's share (serverless): processes every version left PROCESSING, then resolves. Outage retries
-   * scheduled meanwhile are dropped, since the function freezes after the tick; the next tick finds those versions
-   * again (they are still PROCESSING).
+   * Takes over PROCESSING versions whose lease lapsed more than leaseMs ago and that this process does not hold:
+   * their process died (recover() at start-up only covers a restart of the same gateway). Each take-over is a
+   * compare-and-set on the lease, so concurrent passes on several gateways enqueue a version once. Returns how many.
+   */
+  async recoverStale(now = new Date(), limit = 100): Promise<number> {
+    if (this.closed) return 0;
+    const cutoff = new Date(now.getTime() - this.leaseMs);
+    const stale = await this.db.datasetVersion.findMany({
+      where: { status: 'PROCESSING', OR: [{ processingStartedAt: null }, { processingStartedAt: { lt: cutoff } }] },
+      select: { id: true, processingStartedAt: true },
+      orderBy: { processingStartedAt: 'asc' },
+      take: limit,
+    });
+    let n = 0;
+    for (const v of stale) {
+      if (this.held.has(v.id)) continue;
+      const { count } = await this.db.datasetVersion.updateMany({
+        where: { id: v.id, status: 'PROCESSING', processingStartedAt: v.processingStartedAt },
+        data: { processingStartedAt: now },
+      });
+      if (count === 0) continue; // another gateway took it, or it finished
+      this.log.warn({ versionId: v.id, leaseAt: v.processingStartedAt }, 'dataset version stuck in PROCESSING (its lease lapsed); processing it again');
+      this.enqueue(v.id);
+      n += 1;
+    }
+    return n;
+  }
+
+  /**
+   * One worker tick's share (serverless): processes every version left PROCESSING, then resolves. A version whose
+   * store was down stays PROCESSING with its retry timer; the next tick (or that timer, once the function thaws)
+   * processes it.
    */
   async drain(): Promise<number> {
     const n = await this.recover();
     await this.idle();
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
     return n;
   }
 
@@ -116,6 +189,9 @@ export class DatasetProcessor {
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
     await this.chain;
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.leaseTimer = undefined;
+    this.held.clear();
   }
 
   /** Leaves the version PROCESSING and enqueues it again after a backoff; false once it has waited long enough. */
@@ -124,9 +200,11 @@ export class DatasetProcessor {
     if (n > this.retry.maxRetries || this.closed) return false;
     this.outages.set(versionId, n);
     const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (n - 1));
+    this.hold(versionId); // still ours while it waits: no other pass may take it over
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
       this.enqueue(versionId);
+      this.release(versionId);
     }, delay);
     timer.unref();
     this.retryTimers.add(timer);

@@ -7,9 +7,13 @@
 //     no file row names, and shards of versions that are gone, FAILED or still UPLOADING;
 //   - multipart uploads the store still holds for files that have no row are aborted (where the store lists them);
 //   - purges of soft-deleted datasets that a crash interrupted are finished;
-//   - the store adapter's own half-written temp files (local folder) are removed.
+//   - the store adapter's own half-written temp files (local folder) are removed;
+//   - versions stuck PROCESSING whose processing lease lapsed (their gateway died) are processed again.
 // The grace window keeps it away from uploads in flight: an object is only an orphan once it is older than any
 // upload step could take between writing it and recording it.
+// A pass is bounded: it looks at no more than `objectsPerPass` objects, and the next pass resumes after the last key
+// it saw (a cursor in key order); when the listing runs out, the next pass starts from the beginning again. So the
+// cost of a pass does not grow with the bucket, and every object is still visited once per cycle of passes.
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { ObjectInfo, ObjectStore } from '../../storage';
@@ -18,6 +22,13 @@ import type { ObjectInfo, ObjectStore } from '../../storage';
 export interface ReconcilerHooks {
   cleanupAbandoned(now: Date): Promise<number>;
   purgeDeleted(): Promise<void>;
+  /** Re-processes PROCESSING versions whose lease lapsed; returns how many. */
+  recoverStaleProcessing?(now: Date): Promise<number>;
+}
+
+export interface ReconcilerOptions {
+  /** Objects looked at per pass (default 10 000). */
+  objectsPerPass?: number;
 }
 
 export interface ReconcileReport {
@@ -29,11 +40,18 @@ export interface ReconcileReport {
   multipartUploads: number;
   /** The store adapter's own half-written temp files (local folder). */
   storeTemporaries: number;
+  /** PROCESSING versions taken over after their lease lapsed. */
+  staleProcessing: number;
   /** Objects looked at. */
   scanned: number;
+  /** Where this pass started and stopped in key order (null: the start / the end of the listing). */
+  fromKey: string | null;
+  toKey: string | null;
+  /** True when this pass reached the end of the listing (the next one starts over). */
+  wrapped: boolean;
 }
 
-type Orphan = keyof Omit<ReconcileReport, 'abandonedUploads' | 'multipartUploads' | 'storeTemporaries' | 'scanned'>;
+type Orphan = keyof Pick<ReconcileReport, 'tmpObjects' | 'multipartObjects' | 'blobs' | 'shardObjects'>;
 
 // tenants/<tenant>/<area>/…: the dataset domain's key layout (keys.ts).
 const TMP = /^tenants\/([^/]+)\/tmp\/uploads\/[^/]+$/;
@@ -42,27 +60,59 @@ const BLOB = /^tenants\/([^/]+)\/blobs\/sha256\/[0-9a-f]{64}$/;
 const SHARD = /^tenants\/([^/]+)\/datasets\/[^/]+\/versions\/([0-9a-f-]{36})\//;
 
 const BATCH = 500;
+const DEFAULT_OBJECTS_PER_PASS = 10_000;
 
 export class DatasetReconciler {
+  private readonly objectsPerPass: number;
+  /** The last key the previous pass looked at (undefined: start from the beginning). */
+  private cursor: string | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly store: ObjectStore,
     private readonly hooks: ReconcilerHooks,
     private readonly graceMs: number,
     private readonly log: Logger,
+    opts: ReconcilerOptions = {},
   ) {
     if (!(graceMs > 0)) throw new Error(`reconciler graceMs must be > 0, got ${graceMs}; use the abandoned-upload window.`);
+    this.objectsPerPass = opts.objectsPerPass ?? DEFAULT_OBJECTS_PER_PASS;
+    if (!(Number.isInteger(this.objectsPerPass) && this.objectsPerPass >= 1)) throw new Error(`reconciler objectsPerPass must be an integer ≥ 1, got ${opts.objectsPerPass}`);
   }
 
-  /** One pass over every tenant. Safe to run concurrently with uploads and with another gateway's pass. */
+  /**
+   * One bounded pass (see the top of the file). Safe to run concurrently with uploads and with another gateway's
+   * pass; each gateway keeps its own cursor.
+   */
   async run(now = new Date()): Promise<ReconcileReport> {
-    const report: ReconcileReport = { abandonedUploads: 0, tmpObjects: 0, multipartObjects: 0, blobs: 0, shardObjects: 0, multipartUploads: 0, storeTemporaries: 0, scanned: 0 };
+    const report: ReconcileReport = {
+      abandonedUploads: 0,
+      tmpObjects: 0,
+      multipartObjects: 0,
+      blobs: 0,
+      shardObjects: 0,
+      multipartUploads: 0,
+      storeTemporaries: 0,
+      staleProcessing: 0,
+      scanned: 0,
+      fromKey: this.cursor ?? null,
+      toKey: null,
+      wrapped: false,
+    };
     report.abandonedUploads = await this.hooks.cleanupAbandoned(now);
     await this.hooks.purgeDeleted();
+    report.staleProcessing = (await this.hooks.recoverStaleProcessing?.(now)) ?? 0;
     const cutoff = now.getTime() - this.graceMs;
     let batch: ObjectInfo[] = [];
-    for await (const o of this.store.list('tenants/')) {
+    let last: string | undefined;
+    let exhausted = true;
+    for await (const o of this.store.list('tenants/', this.cursor ? { startAfter: this.cursor } : {})) {
+      if (report.scanned >= this.objectsPerPass) {
+        exhausted = false; // more to see: the next pass resumes after `last`
+        break;
+      }
       report.scanned += 1;
+      last = o.key;
       if (o.lastModified.getTime() > cutoff) continue;
       batch.push(o);
       if (batch.length >= BATCH) {
@@ -71,11 +121,20 @@ export class DatasetReconciler {
       }
     }
     if (batch.length) await this.sweep(batch, report);
+    report.toKey = exhausted ? null : (last ?? null);
+    report.wrapped = exhausted;
+    this.cursor = exhausted ? undefined : last;
     report.multipartUploads = await this.abortUnrecordedMultiparts(cutoff);
     report.storeTemporaries = (await this.store.sweepTemporaries?.(this.graceMs)) ?? 0;
     const removed =
-      report.abandonedUploads + report.tmpObjects + report.multipartObjects + report.blobs + report.shardObjects + report.multipartUploads + report.storeTemporaries;
-    if (removed > 0) this.log.info({ ...report }, 'dataset reconciler removed orphans');
+      report.abandonedUploads +
+      report.tmpObjects +
+      report.multipartObjects +
+      report.blobs +
+      report.shardObjects +
+      report.multipartUploads +
+      report.storeTemporaries;
+    if (removed > 0 || report.staleProcessing > 0) this.log.info({ ...report }, 'dataset reconciler removed orphans');
     else this.log.debug({ ...report }, 'dataset reconciler pass: nothing to remove');
     return report;
   }
