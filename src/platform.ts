@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { ApolloServer } from '@apollo/server';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db';
+import { scopeOfPrincipal, setRequestScope } from './db/scope';
 import { AppError, ErrorCode } from './errors';
 import { createApolloServer } from './gateway/apollo';
 import type { GatewayContext } from './gateway/context';
@@ -129,6 +130,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       const reqLog = log.child({ requestId });
       try {
         const principal = await services.auth.authenticate(header(headers, 'authorization'));
+        // Row-level security: the rest of the request runs as this principal's tenant (or the operator role).
+        setRequestScope(scopeOfPrincipal(principal));
         return { requestId, principal, services, log: reqLog, ...(request.bodyBytes !== undefined ? { bodyBytes: request.bodyBytes } : {}) };
       } catch (err) {
         if (err instanceof AppError) throw err;

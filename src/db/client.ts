@@ -1,6 +1,7 @@
 // The one Prisma client factory. Prisma 7 is engine-free: queries go through the `pg` driver adapter.
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client';
+import { unbatchScopedQueries, withRowLevelSecurity } from './rls';
 
 export type Db = PrismaClient;
 export { Prisma } from './generated/client';
@@ -8,6 +9,9 @@ export type { ApiKey, Tenant, AuditEvent, Dataset, DatasetVersion, DatasetFile, 
 export { ApiKeyRole, Modality, DatasetVersionStatus, DatasetFileStatus, Pretext, RunKind, RunStatus, EmbeddingSpaceStatus } from './generated/enums';
 
 export function createPrismaClient(url: string, poolSize: number): Db {
-  const adapter = new PrismaPg({ connectionString: url, max: poolSize });
-  return new PrismaClient({ adapter });
+  // Statements issued inside a DbScope (src/db/scope.ts) run as pretext_app / pretext_operator under row-level security.
+  const adapter = withRowLevelSecurity(new PrismaPg({ connectionString: url, max: poolSize }));
+  const client = new PrismaClient({ adapter });
+  unbatchScopedQueries(client);
+  return client;
 }

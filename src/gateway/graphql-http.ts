@@ -6,6 +6,7 @@
 // uploads, GET, compressed or non-UTF-8 bodies) returns false and is served by the express app as before.
 import type http from 'node:http';
 import { type ApolloServer, HeaderMap } from '@apollo/server';
+import { openRequestScope } from '../db/scope';
 import type { GatewayContext } from './context';
 
 export interface GraphqlRouteOptions {
@@ -100,10 +101,11 @@ async function handle(opts: GraphqlRouteOptions, req: http.IncomingMessage, res:
     }
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    const response = await opts.apollo.executeHTTPGraphQLRequest({
+    // A DbScope around the whole operation; buildContext fills it with the caller's tenant (src/db/scope.ts).
+    const response = await openRequestScope(() => opts.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: 'POST', headers, search: q < 0 ? '' : url.slice(q), body },
       context: () => opts.buildContext(req.headers, { bodyBytes: raw.length }),
-    });
+    }));
     if (response.body.kind === 'complete') return sendJson(res, response.status ?? 200, response.body.string, response.headers);
     for (const [k, v] of response.headers) res.setHeader(k, v);
     res.statusCode = response.status ?? 200;

@@ -5,6 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import type { Platform } from '../platform';
+import { openRequestScope } from '../db/scope';
 import { LocalObjectStore } from '../storage';
 import { localStorageRouter } from '../storage/local-http';
 import { CONSOLE_PATH, consoleRouter } from './console-static';
@@ -87,6 +88,8 @@ export async function createHttpApp(platform: Platform): Promise<express.Express
     },
     // Parsed up to the inference limit; the body-limit plugin refuses any other operation over MAX_BODY_BYTES.
     express.json({ limit: limits.maxInferenceBodyBytes, verify: (req, _res, buf) => void ((req as BodySized).bodyBytes = buf.length) }),
+    // A DbScope around the operation (filled by buildContext with the caller's tenant); see src/db/scope.ts.
+    (_req: express.Request, _res: express.Response, next: express.NextFunction) => void openRequestScope(() => next()),
     expressMiddleware(platform.apollo, { context: ({ req }) => platform.buildContext(req.headers, { bodyBytes: (req as BodySized).bodyBytes ?? 0 }) }),
   );
 

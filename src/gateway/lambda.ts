@@ -4,6 +4,7 @@ import { handlers, startServerAndCreateLambdaHandler } from '@as-integrations/aw
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import serverless from 'serverless-http';
 import { loadConfig } from '../config';
+import { openRequestScope } from '../db/scope';
 import { createRestApp } from './http';
 import { createPlatform, type Platform } from '../platform';
 
@@ -48,7 +49,8 @@ export function createLambdaHandler(platform: Platform): LambdaHandler {
         };
       }
     }
-    return (await inner(event, context, () => undefined)) as APIGatewayProxyResultV2;
+    // A DbScope around the operation, filled by buildContext with the caller's tenant (src/db/scope.ts).
+    return (await openRequestScope(async () => (await inner(event, context, () => undefined)) as APIGatewayProxyResultV2));
   };
 }
 

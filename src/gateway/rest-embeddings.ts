@@ -4,6 +4,7 @@
 // a list of EmbedInput objects ({ image } / { pixels: { base64, shape } } / { sequence } / { tensor }).
 // `encoding_format: "base64"` answers packed float32 (little-endian), as OpenAI's clients expect.
 import express, { type Router } from 'express';
+import { openRequestScope } from '../db/scope';
 import { AppError } from '../errors';
 import type { Platform } from '../platform';
 
@@ -42,7 +43,8 @@ export function embeddingsRouter(platform: Platform): Router {
     names.set(version.modelId, { name, expires: Date.now() + NAME_TTL_MS });
     return name;
   };
-  router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxInferenceBodyBytes }), async (req, res) => {
+  // The request runs in a DbScope filled by buildContext: its queries are the caller's tenant's, under RLS.
+  router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxInferenceBodyBytes }), (req, res) => openRequestScope(async () => {
     try {
       const ctx = await platform.buildContext(req.headers);
       if (ctx.principal.kind === 'tenant') await platform.services.limits.consume(ctx.principal.tenantId, 'requests', 1);
@@ -85,6 +87,6 @@ export function embeddingsRouter(platform: Platform): Router {
       platform.log.error({ err }, '/v1/embeddings failed');
       return openAiError(res, 500, 'server_error', 'Internal server error');
     }
-  });
+  }));
   return router;
 }

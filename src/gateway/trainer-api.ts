@@ -1,6 +1,7 @@
 // REST shim for trainer tasks under /internal/trainer/*. Not GraphQL: a trainer has no API key, only its
 // job-scoped token (Authorization: Bearer ptj_…), and this surface is exactly what that token may do.
 import express from 'express';
+import { asOperator, withTenant } from '../db/scope';
 import type { Logger } from '../logger';
 import { isDatabaseUnavailable } from './database-outage';
 import { TrainerApiError, type TrainerService } from '../modules/runs/trainer';
@@ -13,8 +14,10 @@ export function trainerRouter(trainer: TrainerService, log: Logger): express.Rou
   const route = (method: 'get' | 'post', path: string, fn: Handler, opts: { allowSucceeded?: boolean } = {}) => {
     r[method](path, async (req, res) => {
       try {
-        const run = await trainer.authenticate(req.headers.authorization, opts);
-        res.json(await fn(run, (req.body ?? {}) as Record<string, unknown>));
+        // Row-level security: the token lookup spans tenants, so it runs as the explicit operator role; everything the
+        // token then does runs in its run's tenant scope (pretext_app), so a job token can reach no other tenant's rows.
+        const run = await asOperator('trainer-token', () => trainer.authenticate(req.headers.authorization, opts));
+        res.json(await withTenant(run.tenantId, () => fn(run, (req.body ?? {}) as Record<string, unknown>)));
       } catch (err) {
         if (err instanceof TrainerApiError) {
           res.status(err.status).json({ error: err.message });

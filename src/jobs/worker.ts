@@ -1,6 +1,8 @@
 // The queue worker + supervisor loop: on every tick it dispatches due runs and runs one supervisor pass, then any
 // periodic maintenance that is due (the dataset reconciler). It knows nothing of runs or datasets itself (the
 // domain modules do); it owns timing, overlap and shutdown, so maintenance never overlaps itself or a tick.
+import { unscoped } from '../db/scope';
+
 export interface WorkerTasks {
   dispatchDue(): Promise<unknown>;
   supervise(): Promise<unknown>;
@@ -94,9 +96,10 @@ export class JobWorker {
 
   private schedule(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
+    // Ticks span tenants: never in the row-level-security scope of whatever request poked the worker.
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.tick().then(() => {
+      void unscoped(() => this.tick()).then(() => {
         if (this.stopped) return;
         const next = this.again ? 0 : this.opts.pollMs;
         this.again = false;

@@ -1,5 +1,6 @@
 // Builds every domain service from the adapters. The gateway and the CLI reach the domain only through these.
 import type { Db } from '../db/client';
+import { unscoped } from '../db/scope';
 import type { Logger } from '../logger';
 import type { ObjectStore } from '../storage';
 import { ApiKeyCache } from './apikeys/cache';
@@ -78,7 +79,8 @@ export function createServices(deps: ServiceDeps): Services {
   const datasets = createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets });
   return {
     limits,
-    usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => inferenceUsage.flush()),
+    // The flush writes every tenant's pending usage: it must not run in the calling tenant's RLS scope.
+    usage: new UsageService(deps.db, (p) => datasets.storageUsage(p), () => unscoped(() => inferenceUsage.flush())),
     auth: new AuthService(deps.db, deps.operatorKeyHash, deps.log, keyCache),
     tenants: new TenantService(deps.db),
     apiKeys: new ApiKeyService(deps.db, keyCache),

@@ -9,6 +9,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Db, Prisma } from '../../db/client';
+import { unscoped } from '../../db/scope';
 import { IngestError, ingestStoreFrom, processDatasetVersion, type Manifest, type RowShape, type UploadedFile } from '../../ingest';
 import { storageUnavailableIn, type ObjectStore } from '../../storage';
 import { versionPrefix } from './keys';
@@ -94,8 +95,10 @@ export class DatasetProcessor {
   /** Refreshes the lease of every version held here (a database blip only delays it: the next tick tries again). */
   private async renewLeases(): Promise<void> {
     if (this.held.size === 0) return;
-    await this.db.datasetVersion
-      .updateMany({ where: { id: { in: [...this.held.keys()] }, status: 'PROCESSING' }, data: { processingStartedAt: new Date() } })
+    // The timer was started inside whichever request enqueued first, and would inherit that tenant's RLS scope;
+    // the lease covers every tenant's versions held here.
+    await unscoped(() => this.db.datasetVersion
+      .updateMany({ where: { id: { in: [...this.held.keys()] }, status: 'PROCESSING' }, data: { processingStartedAt: new Date() } }))
       .catch((err: unknown) => this.log.warn({ err }, 'dataset processing lease renewal failed; retrying on the next tick'));
   }
 
