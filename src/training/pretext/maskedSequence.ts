@@ -6,7 +6,7 @@ import { maskedMse } from '../losses/maskedMse';
 import type { Rng } from '../rng';
 import { buildSpec, checkRatio, ensureKind, host, modelInputs, requireSequence, sequenceInput, stack, toTensor, unsupportedEncoder } from './common';
 import { addLinear, linear } from './heads';
-import { sequenceDims } from './sequence';
+import { rejectAudio, sequenceDims } from './sequence';
 import type { Example, HostBatch, LossOptions, ModelSizing, PretextTask, TaskOptions, TaskSetup } from './types';
 
 /**
@@ -25,6 +25,7 @@ export class MaskedSequenceTask implements PretextTask {
 
   modelSpec(kind: EncoderKind, setup: Omit<TaskSetup, 'spec'>, sizing: ModelSizing) {
     if (!this.encoderKinds.includes(kind)) throw unsupportedEncoder(this.pretext, this.modality, kind, this.encoderKinds);
+    rejectAudio(setup, this.pretext);
     return buildSpec(sequenceInput(setup), kind, sizing, 'bidirectional');
   }
 
