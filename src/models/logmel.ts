@@ -120,12 +120,16 @@ export function logmelReference(samples: ArrayLike<number>, sampleRate: number, 
   return Float32Array.from(out);
 }
 
-/** Default front end for a sample rate: 25 ms frames every 10 ms, 40 mel bands up to Nyquist, per-clip normalization. */
+/**
+ * Default front end for a sample rate: frames of the largest power of two ≤ 25 ms (256 samples = 16 ms at 16 kHz:
+ * the DFT product costs frameLength² per frame, so this is 2.4× cheaper than 400 with the same 40 bands) every
+ * 10 ms, 40 mel bands up to Nyquist, per-clip normalization.
+ */
 export function defaultFrontEnd(sampleRate: number): LogmelFrontEndSpec {
   return {
     kind: 'logmel',
     nMels: 40,
-    frameLength: Math.max(16, Math.round(sampleRate * 0.025)),
+    frameLength: Math.max(16, 2 ** Math.floor(Math.log2(sampleRate * 0.025))),
     hop: Math.max(1, Math.round(sampleRate * 0.01)),
     fMin: 0,
     eps: 1e-6,

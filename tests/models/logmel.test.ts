@@ -78,7 +78,8 @@ describe('log-mel math', () => {
     expect(bad({ ...base, frontEnd: { kind: 'logmel', frameLength: 64, nMels: 40 } })).toMatch(/exceeds the 33 DFT bins/);
     expect(bad({ ...base, frontEnd: { kind: 'mfcc' } })).not.toEqual([]);
     expect(bad({ ...base, frontEnd: { kind: 'logmel' } })).toEqual([]);
-    expect(defaultFrontEnd(16000)).toMatchObject({ frameLength: 400, hop: 160, nMels: 40 });
+    expect(defaultFrontEnd(16000)).toMatchObject({ frameLength: 256, hop: 160, nMels: 40 });
+    expect(defaultFrontEnd(8000)).toMatchObject({ frameLength: 128, hop: 80 });
   });
 });
 
