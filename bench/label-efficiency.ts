@@ -14,6 +14,11 @@
 // SpamAssassin needs its fixed train/test split written first:
 //      npx tsx bench/label-efficiency.ts --write-spam-split ../shared/datasets/spam-assassin.jsonl.gz /tmp/spam
 // SEQUENCE on an image folder (IDX) reads each image as 28 time steps × 28 features (row-sequential Fashion-MNIST).
+// SEQUENCE on a folder of train.tar + test.tar of <label>/<file>.wav is audio: labels from the folder names, each clip
+// cut / zero-padded to --clip-seconds (default 1) at the recordings' sample rate; the model gets the log-mel front end
+// and the raw arm is logistic regression on the same log-mel features (flattened `raw`, mean+std pooled `rawPooled`):
+//      scripts/make-spoken-digits.sh /tmp/spoken-digits
+//      npx tsx bench/label-efficiency.ts --data /tmp/spoken-digits --modality SEQUENCE --labels-per-class 5,20 --seeds 2
 // Recipes are chosen with --validation (the test split is then never read).
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -22,7 +27,10 @@ import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { loadDatasetFromPath } from '../src/ingest/load';
 import type { Modality, Row, RowShape, SequenceRow } from '../src/ingest/types';
-import type { EncoderKind } from '../src/models/spec';
+import { sequenceFeatureShape, type EncoderKind, type SequenceInputSpec } from '../src/models/spec';
+import { fitClip } from '../src/ingest/readers/wav-clip';
+import { tf } from '../src/training/engine/tf';
+import { logmel } from '../src/training/encoders/layers/logmel';
 import type { Pretext } from '../src/training/pretext/types';
 import { train, type TrainResult } from '../src/training/trainer';
 import { replicaCount } from '../src/training/trainer/train';
@@ -86,6 +94,8 @@ export interface LabelEfficiencyOptions {
    * same from scratch), so what pretraining adds on top of self-training is measured too.
    */
   selfTraining?: boolean;
+  /** Audio folders (tars of WAVs): clip length in seconds every recording is cut / zero-padded to. Default 1. */
+  clipSeconds?: number;
   log?: (message: string) => void;
 }
 
@@ -104,6 +114,9 @@ export interface LabelEfficiencyRow {
   sslFinetune: number;
   scratch: number;
   raw: number;
+  /** Audio only: logistic regression on the per-band mean and std of the log-mel frames (time pooled). */
+  rawPooled?: number;
+  rawPooledStd?: number;
   sslProbeStd: number;
   sslFinetuneStd: number;
   scratchStd: number;
@@ -166,7 +179,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   for (const n of labelsPerClass) if (!(Number.isInteger(n) && n >= 1)) throw new Error(`Every labels-per-class count must be a positive integer; got ${n}.`);
   if (seeds.length < 1) throw new Error('seeds must be ≥ 1.');
 
-  const { rows: all, shape } = await loadRows(opts.data, opts.modality);
+  const { rows: all, shape } = await loadRows(opts.data, opts.modality, opts.clipSeconds ?? 1);
   const { trainRows, heldRows } = splitRows(all, Boolean(opts.validation), opts.testLimit);
   // Every train-side row counts as train for the arms (a loader may carve a validation split out of train files).
   const labeledTrain: Row[] = trainRows.filter((r) => r.label !== null).map((r) => ({ ...r, split: 'train' }));
@@ -238,7 +251,9 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const ft: FineTuneHyperparameters = {
     batchSize: FINETUNE_RECIPE.batchSize, epochs: FINETUNE_RECIPE.epochs, maxSteps: FINETUNE_RECIPE.maxSteps, minSteps: FINETUNE_RECIPE.minSteps, ...opts.finetune,
   };
-  const raw = rawFeatures(opts.modality, ssl.normalization, labeledTrain, testRows);
+  const audio = spec.input.kind === 'sequence' && spec.input.frontEnd ? spec.input : null;
+  const raw = audio ? logmelFeatures(audio, labeledTrain, testRows, 'flat') : rawFeatures(opts.modality, ssl.normalization, labeledTrain, testRows);
+  const rawPooled = audio ? logmelFeatures(audio, labeledTrain, testRows, 'pooled') : null;
   const yTest = labelIndices(testRows.map((r) => r.label!), labels);
   const pool = new ArmPool({
     rows: [...labeledTrain, ...testRows], labels, spec, sslWeights, tokenizer: ssl.tokenizer?.toJSON(), normalization: ssl.normalization,
@@ -267,15 +282,17 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
         ]);
         const subset = subsetOf(seed);
         if (subset.length !== probe.trainSize) throw new Error('Internal: the raw arm drew a different label subset than fineTune.');
-        const rawAcc = raw.score(subset, labelIndices(Array.from(subset, (i) => labeledTrain[i]!.label!), labels), labels.length, yTest);
+        const ySub = labelIndices(Array.from(subset, (i) => labeledTrain[i]!.label!), labels);
+        const rawAcc = raw.score(subset, ySub, labels.length, yTest);
+        const pooledAcc = rawPooled ? rawPooled.score(subset, ySub, labels.length, yTest) : NaN;
         if (seed === 0) {
           armCurves[`${key}/sslFinetune`] = full!.curve ?? [];
           armCurves[`${key}/scratch`] = full === scratch ? [] : scratch!.curve ?? [];
         }
         const self = sslSelf && scratchSelf ? ` selfTrain ssl ${fmt(sslSelf.accuracy!)} scratch ${fmt(scratchSelf.accuracy!)}` : '';
-        log(`budget ${key} seed ${seed}: probe ${fmt(probe!.accuracy!)} finetune ${fmt(full!.accuracy!)} (${full!.steps} steps) scratch ${fmt(scratch!.accuracy!)} (${scratch!.steps} steps) raw ${fmt(rawAcc)}${self}; ${subset.length} labels`);
+        log(`budget ${key} seed ${seed}: probe ${fmt(probe!.accuracy!)} finetune ${fmt(full!.accuracy!)} (${full!.steps} steps) scratch ${fmt(scratch!.accuracy!)} (${scratch!.steps} steps) raw ${fmt(rawAcc)}${rawPooled ? ` rawPooled ${fmt(pooledAcc)}` : ''}${self}; ${subset.length} labels`);
         return {
-          labels: subset.length, sslProbe: probe!.accuracy!, sslFinetune: full!.accuracy!, scratch: scratch!.accuracy!, raw: rawAcc,
+          labels: subset.length, sslProbe: probe!.accuracy!, sslFinetune: full!.accuracy!, scratch: scratch!.accuracy!, raw: rawAcc, rawPooled: pooledAcc,
           ...(sslSelf && scratchSelf ? { sslSelfTrain: sslSelf.accuracy!, scratchSelfTrain: scratchSelf.accuracy! } : {}),
         };
       }));
@@ -286,6 +303,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
         labels: mean(perSeed.map((p) => p.labels)),
         sslProbe: m('sslProbe'), sslFinetune: m('sslFinetune'), scratch: m('scratch'), raw: m('raw'),
         sslProbeStd: std(perArm.sslProbe), sslFinetuneStd: std(perArm.sslFinetune), scratchStd: std(perArm.scratch), rawStd: std(perArm.raw),
+        ...(rawPooled ? { rawPooled: mean(perSeed.map((p) => p.rawPooled)), rawPooledStd: std(perSeed.map((p) => p.rawPooled)) } : {}),
         sslMinusScratchPoints: Number((100 * (Math.max(m('sslProbe'), m('sslFinetune')) - m('scratch'))).toFixed(2)),
         perSeed: perArm,
       };
@@ -359,10 +377,18 @@ function splitRows(all: Row[], validation: boolean, limit?: number): { trainRows
   return { trainRows, heldRows: held };
 }
 
-/** Rows of a benchmark folder; SEQUENCE over an IDX image folder reads images row-sequentially (T = H, F = W·C). */
-async function loadRows(dir: string, modality: Modality): Promise<{ rows: Row[]; shape: RowShape }> {
+/**
+ * Rows of a benchmark folder; SEQUENCE over an IDX image folder reads images row-sequentially (T = H, F = W·C), over
+ * archives (train.tar / test.tar of <label>/<file>.wav) as audio clips of `clipSeconds` at the files' sample rate.
+ */
+async function loadRows(dir: string, modality: Modality, clipSeconds: number): Promise<{ rows: Row[]; shape: RowShape }> {
   const idx = readdirSync(dir).some((f) => /idx3/.test(f));
-  const loaded = await loadDatasetFromPath(dir, { modality: modality === 'SEQUENCE' && idx ? 'IMAGE' : modality });
+  const archives = modality === 'SEQUENCE' && readdirSync(dir).some((f) => /\.(tar|tar\.gz|tgz|zip)$/i.test(f));
+  const loaded = await loadDatasetFromPath(dir, {
+    modality: modality === 'SEQUENCE' && idx ? 'IMAGE' : modality,
+    // Audio: variable length while reading (the rate is known only from the first file), then one clip length.
+    ...(archives ? { sequence: { length: null, features: 1, sampleRate: 0 } } : {}),
+  });
   const rows: Row[] = [];
   for await (const r of loaded.rows) rows.push(r);
   if (modality === 'SEQUENCE' && idx && loaded.shape.modality === 'IMAGE') {
@@ -372,6 +398,12 @@ async function loadRows(dir: string, modality: Modality): Promise<{ rows: Row[];
       return { modality: 'SEQUENCE', index: r.index, label: r.label, split: r.split, length: T, values: Float32Array.from(px, (v) => v / 255) };
     });
     return { rows: seqRows, shape: { modality: 'SEQUENCE', length: T, features: width * channels } };
+  }
+  if (archives && loaded.shape.modality === 'SEQUENCE' && loaded.shape.sampleRate) {
+    if (!(clipSeconds > 0)) throw new Error(`clipSeconds must be > 0; got ${clipSeconds}.`);
+    const length = Math.round(clipSeconds * loaded.shape.sampleRate);
+    const clips = rows.map((r): Row => (r.modality === 'SEQUENCE' ? { ...r, values: fitClip(r.values, length), length } : r));
+    return { rows: clips, shape: { ...loaded.shape, length } };
   }
   if (modality === 'TEXT') {
     // Mails carry base64 blobs and long URLs; the WordPiece trainer's first pass errors on a "word" over 100
@@ -445,6 +477,51 @@ function rawFeatures(modality: Modality, norm: { mean: number[]; std: number[] }
   };
 }
 
+/**
+ * Audio baseline inputs: the model's own log-mel front end (same settings, computed with the tfjs layer) on each
+ * clip, flattened [T'·nMels] or pooled over time to the per-band mean and std [2·nMels]; standardized per column.
+ */
+function logmelFeatures(input: SequenceInputSpec, trainRows: Row[], testRows: Row[], mode: 'flat' | 'pooled'): RawFeatures {
+  const { length: T, features: M } = sequenceFeatureShape(input);
+  const dim = mode === 'flat' ? T * M : 2 * M;
+  const cache = new Map<Row, Float32Array>();
+  const featurizeAll = (rows: Row[]) => {
+    const todo = rows.filter((r) => !cache.has(r));
+    for (let i = 0; i < todo.length; i += 64) {
+      const part = todo.slice(i, i + 64);
+      const x = new Float32Array(part.length * input.length);
+      part.forEach((r, j) => x.set(fitClip((r as SequenceRow).values, input.length), j * input.length));
+      const mel = tf.tidy(() => logmel(tf.tensor3d(x, [part.length, input.length, 1]), input).dataSync() as Float32Array);
+      part.forEach((r, j) => {
+        const f = mel.subarray(j * T * M, (j + 1) * T * M);
+        if (mode === 'flat') { cache.set(r, f.slice()); return; }
+        const v = new Float32Array(dim);
+        for (let m = 0; m < M; m++) {
+          let s = 0, s2 = 0;
+          for (let t = 0; t < T; t++) { const e = f[t * M + m]!; s += e; s2 += e * e; }
+          v[m] = s / T;
+          v[M + m] = Math.sqrt(Math.max(s2 / T - (s / T) ** 2, 0));
+        }
+        cache.set(r, v);
+      });
+    }
+  };
+  const stack = (rows: Row[]) => {
+    featurizeAll(rows);
+    const x = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => x.set(cache.get(r)!, i * dim));
+    return x;
+  };
+  const xTest = stack(testRows);
+  return {
+    score(subset, y, classes, yTest) {
+      const x = stack(Array.from(subset, (i) => trainRows[i]!));
+      const model = fitLinear(x, subset.length, dim, y, classes, 'softmax', { steps: 300, standardize: true });
+      return accuracy(argmaxRows(applyLinear(model, xTest, testRows.length), classes), yTest);
+    },
+  };
+}
+
 function words(text: string): string[] {
   return text.slice(0, 20000).toLowerCase().match(/[a-z0-9$!]{2,30}/g) ?? [];
 }
@@ -504,6 +581,7 @@ if (require.main === module) {
       ...(args.includes('--finetune-augment') ? { finetune: { augment: true } } : {}),
       testLimit: num('--test-limit'),
       selfTraining: args.includes('--self-training'),
+      clipSeconds: num('--clip-seconds'),
       pretrainBatchSize: num('--batch-size'),
       maxLength: num('--max-length'),
       workers: argValue(args, '--workers') === undefined ? undefined : argValue(args, '--workers') === 'auto' ? 'auto' : Number(argValue(args, '--workers')),

@@ -4,6 +4,7 @@
 export type ProblemCode =
   | 'EMPTY_FILE'
   | 'CORRUPT_IMAGE'
+  | 'CORRUPT_AUDIO'
   | 'CORRUPT_FILE'
   | 'BAD_CSV_HEADER'
   | 'BAD_RECORD'

@@ -17,8 +17,11 @@ export interface LoadOptions {
   modality: Modality;
   /** Declared image size; when omitted it is taken from the IDX header or the first image. */
   image?: { height: number; width: number; channels: 1 | 3 };
-  /** Declared sequence shape; features default to what the first file shows, length to variable. */
-  sequence?: { length: number | null; features?: number };
+  /**
+   * Declared sequence shape; features default to what the first file shows, length to variable. `sampleRate` makes
+   * it an audio-clip dataset (0: the first recording's rate); WAV entries of archives are always clips.
+   */
+  sequence?: { length: number | null; features?: number; sampleRate?: number };
   limits?: Partial<IngestLimits>;
   split?: Partial<Pick<SplitRule, 'seed' | 'validation' | 'test'>>;
 }
@@ -56,7 +59,10 @@ function initialShape(opts: LoadOptions): RowShape {
     case 'IMAGE':
       return opts.image ? validateShape({ modality: 'IMAGE', ...opts.image }) : { modality: 'IMAGE', height: 0, width: 0, channels: 1 };
     case 'SEQUENCE':
-      return validateShape({ modality: 'SEQUENCE', length: opts.sequence?.length ?? null, features: opts.sequence?.features ?? 0 }, true);
+      return validateShape({
+        modality: 'SEQUENCE', length: opts.sequence?.length ?? null, features: opts.sequence?.features ?? 0,
+        ...(opts.sequence?.sampleRate !== undefined ? { sampleRate: opts.sequence.sampleRate } : {}),
+      }, true);
     default:
       throw new RangeError(`Unsupported modality: "${String(opts.modality)}". Should be one of: TEXT, IMAGE, SEQUENCE.`);
   }

@@ -90,7 +90,7 @@ export async function processDatasetVersion(opts: ProcessOptions): Promise<Manif
     const { labels, histogram } = stats.labels();
     const manifest: Manifest = {
       formatVersion: 1,
-      shape,
+      shape: ctx.lock.shape, // the declared shape, plus what the data fixed (an audio archive's sample rate)
       rows: stats.rows,
       splits: stats.splits,
       splitRule: Object.keys(byFile).length > 0 ? { ...rule, byFile } : rule,

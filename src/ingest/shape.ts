@@ -23,6 +23,12 @@ export function validateShape(shape: RowShape, allowOpen = false): RowShape {
     case 'SEQUENCE':
       int(shape.features, 'sequence features', min, 1 << 16);
       if (shape.length !== null) int(shape.length, 'sequence length (or null for variable length)', 1, 1 << 24);
+      if (shape.sampleRate !== undefined) {
+        // Audio clips: mono samples (features 1) at sampleRate Hz; 0 = taken from the first recording (local loading).
+        int(shape.sampleRate, 'audio sample rate (Hz)', allowOpen ? 0 : 1, 384_000);
+        if (shape.features !== 1 && !(allowOpen && shape.features === 0)) throw new RangeError(`audio clips are mono: sequence features must be 1, got ${shape.features}.`);
+        return { modality: 'SEQUENCE', length: shape.length, features: 1, sampleRate: shape.sampleRate };
+      }
       return { modality: 'SEQUENCE', length: shape.length, features: shape.features };
     default:
       throw new RangeError(`Unsupported modality: "${String((shape as { modality?: unknown })?.modality)}". Should be one of: TEXT, IMAGE, SEQUENCE.`);

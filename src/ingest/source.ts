@@ -42,6 +42,21 @@ export class ShapeLock {
       : `has ${features} feature(s) per time step; this dataset declares ${this.shape.features}`;
   }
 
+  /**
+   * Audio: checks a recording's sample rate against the dataset's; an open rate (0, or none yet in local loading)
+   * is fixed by the first recording. Returns an error message when it conflicts.
+   */
+  lockSampleRate(rate: number): string | null {
+    if (this.shape.modality !== 'SEQUENCE') return 'not a sequence dataset';
+    if (!this.shape.sampleRate) {
+      this.shape = { ...this.shape, sampleRate: rate };
+      return null;
+    }
+    return rate === this.shape.sampleRate
+      ? null
+      : `is recorded at ${rate} Hz; this dataset declares ${this.shape.sampleRate} Hz (there is no resampling: convert it first, e.g. \`sox in.wav -r ${this.shape.sampleRate} out.wav\`)`;
+  }
+
   /** Fixes an open image size (height 0) from the first image's own size. */
   lockImage(height: number, width: number, channels: 1 | 3): void {
     if (this.shape.modality === 'IMAGE' && this.shape.height === 0) this.shape = { modality: 'IMAGE', height, width, channels };

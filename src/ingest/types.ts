@@ -10,7 +10,9 @@ export type Split = 'train' | 'validation' | 'test';
 export type RowShape =
   | { modality: 'TEXT' }
   | { modality: 'IMAGE'; height: number; width: number; channels: 1 | 3 }
-  | { modality: 'SEQUENCE'; length: number | null; features: number }; // length null = variable-length sequences
+  // length null = variable-length sequences. sampleRate set = audio clips (WAV): values are mono samples in [-1, 1]
+  // (features 1), each file one row padded / cropped to `length` samples (src/ingest/readers/wav-clip.ts).
+  | { modality: 'SEQUENCE'; length: number | null; features: number; sampleRate?: number };
 
 export interface RowBase {
   /** Stable row index within the dataset version (0-based, in source order). */

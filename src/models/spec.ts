@@ -19,6 +19,9 @@
  *             (1 = real token, 0 = padding); T ≤ maxLength.
  *   image:    pixels float32 [B,H,W,C] raw 0..255 / pixels; scaled in-graph: (x/255 - mean[c]) / std[c].
  *   sequence: values float32 [B,T,F] / values; T = length.
+ *             With `frontEnd` (audio): values are the raw waveform [B,S,1] (S = length samples at sampleRate) and the
+ *             model's first step is the log-mel front end (src/models/logmel.ts), so the encoder reads [B,T',nMels]
+ *             with T' = frameCount(S, frameLength, hop) — see sequenceFeatureShape().
  */
 import { z } from 'zod';
 
@@ -53,11 +56,39 @@ export const imageInputSchema = z
   })
   .strict();
 
+/**
+ * Log-mel spectrogram front end for audio (one channel of samples): Hann-windowed frames of `frameLength` samples
+ * every `hop` samples (no padding: T' = floor((S - frameLength) / hop) + 1) → |DFT|² (frameLength-point, bins
+ * 0..frameLength/2) → `nMels` triangular HTK-mel filters over [fMin, fMax] → ln(x + eps) → normalization:
+ * 'utterance' subtracts the clip's mean and divides by its std (one scalar pair over all frames and bins, so a
+ * gain change does nothing), 'none' leaves the log energies. Same math in tfjs and in the exported ONNX graph.
+ */
+export const logmelFrontEndSchema = z
+  .object({
+    kind: z.literal('logmel'),
+    nMels: posInt.max(256).default(40),
+    /** Samples per frame (the DFT size); 400 = 25 ms at 16 kHz. */
+    frameLength: z.number().int().min(16).max(2048).default(400),
+    /** Samples between frame starts; 160 = 10 ms at 16 kHz. */
+    hop: posInt.default(160),
+    fMin: z.number().min(0).default(0),
+    /** Default sampleRate / 2. */
+    fMax: z.number().positive().optional(),
+    eps: z.number().positive().default(1e-6),
+    normalize: z.enum(['utterance', 'none']).default('utterance'),
+  })
+  .strict();
+export type LogmelFrontEndSpec = z.infer<typeof logmelFrontEndSchema>;
+
 export const sequenceInputSchema = z
   .object({
     kind: z.literal('sequence'),
     length: posInt,
     features: posInt,
+    /** Audio: samples per second of `values` (required with frontEnd). */
+    sampleRate: posInt.optional(),
+    /** Audio: computed in-graph from the raw waveform (features must be 1). */
+    frontEnd: logmelFrontEndSchema.optional(),
   })
   .strict();
 
@@ -274,6 +305,21 @@ function crossFieldProblems(spec: ModelSpecShape): Problem[] {
       }
     }
   }
+  if (input.kind === 'sequence' && input.frontEnd) {
+    const fe = input.frontEnd;
+    if (input.sampleRate === undefined) out.push({ path: ['input', 'sampleRate'], message: 'a logmel front end needs the sampleRate of the waveform' });
+    if (input.features !== 1) out.push({ path: ['input', 'features'], message: `a logmel front end reads one channel of samples (features 1); got ${input.features}` });
+    if (fe.frameLength > input.length) {
+      out.push({ path: ['input', 'frontEnd', 'frameLength'], message: `frameLength ${fe.frameLength} is longer than the clip (${input.length} samples)` });
+    }
+    const nyquist = (input.sampleRate ?? Infinity) / 2;
+    const fMax = fe.fMax ?? nyquist;
+    if (fMax > nyquist) out.push({ path: ['input', 'frontEnd', 'fMax'], message: `fMax ${fMax} is above the Nyquist frequency ${nyquist}` });
+    if (fe.fMin >= fMax) out.push({ path: ['input', 'frontEnd', 'fMin'], message: `fMin ${fe.fMin} must be below fMax ${fMax}` });
+    if (fe.nMels > Math.floor(fe.frameLength / 2) + 1) {
+      out.push({ path: ['input', 'frontEnd', 'nMels'], message: `nMels ${fe.nMels} exceeds the ${Math.floor(fe.frameLength / 2) + 1} DFT bins of a ${fe.frameLength}-sample frame` });
+    }
+  }
   const allowed: Record<EncoderKind, InputSpec['kind'][]> = {
     mlp: ['tokens', 'image', 'sequence'],
     cnn: ['image'],
@@ -434,12 +480,27 @@ export const MASK_NEGATIVE = -1e9;
 
 /** Time steps left after the conv1d stack; throws when 'valid' convs consume the whole sequence. */
 export function sequenceOutputLength(input: SequenceInputSpec, encoder: SequenceEncoderSpec): number {
-  let t = input.length;
+  let t = sequenceFeatureShape(input).length;
   encoder.conv.forEach((layer, i) => {
     if (layer.padding === 'valid') t -= (layer.kernelSize - 1) * layer.dilation;
     if (t < 1) throw new Error(`conv layer ${i} ('valid') leaves no time steps; use 'causal' or 'same' padding`);
   });
   return t;
+}
+
+/**
+ * Frames of the front end (audio): floor((samples − frameLength) / hop) + 1, the frames that fit wholly inside the
+ * clip (no padding); 0 when the clip is shorter than one frame.
+ */
+export function frameCount(samples: number, frameLength: number, hop: number): number {
+  return samples < frameLength ? 0 : Math.floor((samples - frameLength) / hop) + 1;
+}
+
+/** What the encoder reads from a sequence input: [length, features], or [frames, nMels] after a front end. */
+export function sequenceFeatureShape(input: SequenceInputSpec): { length: number; features: number } {
+  const fe = input.frontEnd;
+  if (!fe) return { length: input.length, features: input.features };
+  return { length: Math.max(1, frameCount(input.length, fe.frameLength, fe.hop)), features: fe.nMels };
 }
 
 /** Width of the per-position output `sequence` [B,T,D]; null for the MLP (no positions). */
@@ -455,7 +516,7 @@ export function sequenceDim(spec: ModelSpec): number | null {
     case 'sequence':
       if (encoder.gru) return encoder.gru.units;
       if (encoder.conv.length) return encoder.conv[encoder.conv.length - 1].filters;
-      return input.kind === 'sequence' ? input.features : (encoder.embedDim ?? 0);
+      return input.kind === 'sequence' ? sequenceFeatureShape(input).features : (encoder.embedDim ?? 0);
   }
 }
 
@@ -473,7 +534,7 @@ export function headOutputDim(spec: ModelSpec, head: HeadSpec): number {
     case 'vocab':
       return spec.input.kind === 'tokens' ? spec.input.vocabSize : 0;
     case 'frames':
-      return head.outputDim ?? (spec.input.kind === 'sequence' ? spec.input.features : 0);
+      return head.outputDim ?? (spec.input.kind === 'sequence' ? sequenceFeatureShape(spec.input).features : 0);
     case 'classifier':
       return head.numClasses;
     case 'regressor':

@@ -1049,8 +1049,14 @@ export type RunStatus =
 
 export type SequenceShapeInput = {
   features: Scalars['Int']['input'];
-  /** Time steps per sequence; omit for variable-length sequences. */
+  /** Time steps per sequence; omit for variable-length sequences. Audio: samples per clip (the first kept, zeros appended). */
   length?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * Audio clips: samples per second of the WAV files (features must be 1; no resampling, other rates are rejected). Each
+   * .wav file, or <label>/<file>.wav entry of a .tar/.zip, is one row, and models get an in-graph log-mel front end.
+   * A WAV archive without it takes the rate of its first file.
+   */
+  sampleRate?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type SetModelAliasInput = {

@@ -1,7 +1,7 @@
 // Dispatch: plans the uploaded files into reading units (pairing IDX images with labels, splits from file names)
 // and reads one unit into examples, turning every failure into a positioned problem.
 import { Readable } from 'node:stream';
-import { gunzipGuarded, InflateGuard, openVerified, peek } from '../bytes';
+import { gunzipGuarded, InflateGuard, openVerified, peek, readBounded } from '../bytes';
 import { checkModality, checkTextHead, detectFromName, sniffBinary, type Detected } from '../detect';
 import { IngestError, InputError, type ProblemSink } from '../errors';
 import type { Example, ReadContext, SourceFile, SourceUnit } from '../source';
@@ -16,6 +16,7 @@ import { readNpy } from './npy';
 import { readTar } from './tar';
 import { readTxt } from './txt';
 import { readWav } from './wav';
+import { wavClipExample } from './wav-clip';
 import { readZip } from './zip';
 
 function baseName(name: string): string {
@@ -179,7 +180,13 @@ async function* readFormat(unit: SourceUnit, ctx: ReadContext): AsyncGenerator<E
       }
       case 'wav':
         expectMagic(head, ['WAV audio'], file.name);
-        yield* readWav(stream, file.name, ctx);
+        // A dataset with a sample rate holds audio clips (one row per file, padded / cropped); otherwise a recording
+        // is a multichannel signal cut into windows (wav.ts).
+        if (ctx.lock.shape.modality === 'SEQUENCE' && ctx.lock.shape.sampleRate !== undefined) {
+          yield wavClipExample(await readBounded(stream, ctx.limits.maxEntryBytes, 'audio file'), file.name, { file: file.name }, ctx);
+        } else {
+          yield* readWav(stream, file.name, ctx);
+        }
         return;
       case 'idx-labels':
         return; // read together with their images

@@ -8,7 +8,8 @@
  * Graph inputs (dynamic `batch`; tokens also dynamic `sequence` ≤ maxLength):
  *   tokens:   input_ids int64 [batch, sequence], attention_mask int64 [batch, sequence] (1 token / 0 padding)
  *   image:    pixels float32 [batch, H, W, C], raw 0..255 (scaled in-graph with the spec's mean/std)
- *   sequence: values float32 [batch, T, F]
+ *   sequence: values float32 [batch, T, F]; with a front end (audio) the raw waveform [batch, S, 1], turned into
+ *             log-mel frames in-graph (ops/logmel.ts)
  * Graph outputs:
  *   embedding float32 [batch, D]  (L2-normalized when normalize, default spec.normalize)
  *   with includeHead (default false) the head's output, named by headOutputName():
@@ -30,6 +31,7 @@ import { sequenceGraph } from './encoders/sequence';
 import { headGraph } from './heads';
 import { OUTPUTS_KEY, SPEC_KEY } from './metadata';
 import { l2NormalizeOp, sequencePoolOp } from './ops/pooling';
+import { logmelOp } from './ops/logmel';
 
 export interface ExportOptions {
   /** Include the spec's head as an extra output (error if the spec has none). Default false. */
@@ -43,6 +45,8 @@ export function exportOnnx(specJson: ModelSpec | unknown, weights: WeightMap, op
   const g = new GraphBuilder();
   const ctx: ExportContext = { g, w: new WeightReader(weights) };
   const inputs = declareInputs(g, spec.input);
+  // Audio: the graph takes the raw waveform and computes the encoder's log-mel frames itself.
+  if (spec.input.kind === 'sequence' && spec.input.frontEnd) inputs.values = logmelOp(g, inputs.values as string, spec.input);
   const encoded = encoderGraph(ctx, spec, inputs);
   const pooled = encoded.pooled ?? sequencePoolOp(g, encoded.sequence as string, encoded.mask, spec.pooling);
   const normalize = opts.normalize ?? spec.normalize;

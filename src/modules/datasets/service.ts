@@ -20,7 +20,7 @@ const MAX_PAGE = 100;
 export interface VersionInput {
   datasetId: string;
   image?: { height: number; width: number; channels: number } | null;
-  sequence?: { length?: number | null; features: number } | null;
+  sequence?: { length?: number | null; features: number; sampleRate?: number | null } | null;
   split?: { validation?: number | null; test?: number | null; seed?: string | null } | null;
 }
 
@@ -152,7 +152,10 @@ export class DatasetService {
         return { modality: 'IMAGE', height: input.image.height, width: input.image.width, channels: input.image.channels as 1 | 3 };
       case 'SEQUENCE':
         if (!input.sequence) throw new RangeError('SEQUENCE datasets need sequence: { length, features }');
-        return { modality: 'SEQUENCE', length: input.sequence.length ?? null, features: input.sequence.features };
+        return {
+          modality: 'SEQUENCE', length: input.sequence.length ?? null, features: input.sequence.features,
+          ...(input.sequence.sampleRate != null ? { sampleRate: input.sequence.sampleRate } : {}),
+        };
     }
   }
 

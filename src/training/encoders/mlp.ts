@@ -6,7 +6,7 @@
  * the pooled representation.
  */
 import { tf } from '../engine/tf';
-import type { InputSpec, MlpEncoderSpec } from '../../models/spec';
+import { sequenceFeatureShape, type InputSpec, type MlpEncoderSpec } from '../../models/spec';
 import type { ParamStore } from './params';
 import type { ApplyContext, Encoder, EncoderResult, ModelInputs } from './types';
 import { addDense, dense } from './layers/dense';
@@ -32,7 +32,7 @@ export class MlpEncoder implements Encoder {
         inDim = input.height * input.width * input.channels;
         break;
       case 'sequence':
-        inDim = input.length * input.features;
+        inDim = sequenceFeatureShape(input).length * sequenceFeatureShape(input).features;
         break;
     }
     const he = spec.activation === 'relu';

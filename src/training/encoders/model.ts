@@ -9,6 +9,9 @@
  *   model.setWeights(w, { strict })
  *   model.dispose()
  *
+ * A sequence input with a `frontEnd` (audio) takes the raw waveform as `values` [B,S,1]; apply() turns it into
+ * log-mel frames [B,T',nMels] (layers/logmel.ts) before the encoder.
+ *
  * apply() is pure except that training-mode batch norm updates its running statistics.
  */
 import { tf } from '../engine/tf';
@@ -22,6 +25,7 @@ import { TransformerEncoder } from './transformer';
 import { SequenceEncoder } from './sequence';
 import { addHead, applyHead, headReadsSequence } from './heads';
 import { l2Normalize, pool } from './layers/pooling';
+import { logmel } from './layers/logmel';
 
 export class PretextModel {
   readonly params: ParamStore;
@@ -38,6 +42,9 @@ export class PretextModel {
 
   apply(inputs: ModelInputs, opts: ApplyOptions = {}): ModelOutputs {
     const ctx = { training: opts.training ?? false, rng: opts.rng };
+    const input = this.spec.input;
+    // Audio: the encoder reads log-mel frames computed from the raw waveform (part of the model, as in ONNX).
+    if (input.kind === 'sequence' && input.frontEnd && inputs.values) inputs = { ...inputs, values: logmel(inputs.values, input) };
     const { sequence, mask, pooled: direct } = this.encoder.apply(inputs, ctx);
     const pooled = direct ?? pool(sequence as tf.Tensor3D, mask, this.spec.pooling);
     const embedding = this.spec.normalize ? l2Normalize(pooled) : pooled;

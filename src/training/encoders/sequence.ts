@@ -3,7 +3,7 @@
  * causal/same/valid padding, dilation) then an optional GRU (`encoder/gru`). Output: all positions [B,T',D].
  */
 import type { tf } from '../engine/tf';
-import type { SequenceEncoderSpec, SequenceInputSpec } from '../../models/spec';
+import { sequenceFeatureShape, type SequenceEncoderSpec, type SequenceInputSpec } from '../../models/spec';
 import type { ParamStore } from './params';
 import type { ApplyContext, Encoder, EncoderResult, ModelInputs } from './types';
 import { addConv1d, conv1d } from './layers/conv';
@@ -17,7 +17,7 @@ export class SequenceEncoder implements Encoder {
     input: SequenceInputSpec,
     private readonly spec: SequenceEncoderSpec,
   ) {
-    let c = input.features;
+    let c = sequenceFeatureShape(input).features;
     spec.conv.forEach((layer, i) => {
       addConv1d(store, `encoder/conv${i}`, layer.kernelSize, c, layer.filters);
       c = layer.filters;

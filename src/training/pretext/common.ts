@@ -1,10 +1,11 @@
 // Helpers shared by the task files: host↔tensor conversion, batch stacking, spec builders, validation.
 import { tf } from '../engine/tf';
-import { assertModelSpec, cnnOutputShape, type CnnEncoderSpec, type EncoderKind, type InputSpec, type ModelSpec } from '../../models/spec';
+import { assertModelSpec, cnnOutputShape, sequenceFeatureShape, type CnnEncoderSpec, type EncoderKind, type InputSpec, type ModelSpec } from '../../models/spec';
 import type { PretextModel } from '../encoders/model';
 import type { ModelInputs } from '../encoders/types';
 import type { Example, HostBatch, HostTensor, ModelSizing, Pretext, TaskSetup } from './types';
 import type { Modality } from '../../ingest/types';
+import { defaultFrontEnd } from '../../models/logmel';
 
 export function host(data: Float32Array | Int32Array, shape: number[]): HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -78,6 +79,8 @@ export function sequenceInput(setup: Omit<TaskSetup, 'spec'>): InputSpec {
   if (s.modality !== 'SEQUENCE') throw new Error(`Expected a SEQUENCE dataset shape; got ${s.modality}.`);
   const length = setup.sequenceLength ?? s.length;
   if (!length) throw new Error('A variable-length SEQUENCE dataset needs sequenceLength (examples are padded or cut to it).');
+  // Audio (the shape has a sample rate): the model takes the raw waveform and computes log-mel frames in-graph.
+  if (s.sampleRate) return { kind: 'sequence', length, features: s.features, sampleRate: s.sampleRate, frontEnd: defaultFrontEnd(s.sampleRate) };
   return { kind: 'sequence', length, features: s.features };
 }
 
@@ -148,7 +151,7 @@ export function buildSpec(
           conv: [
             { filters: c, kernelSize: 5, padding: 'same' },
             { filters: c, kernelSize: 3, dilation: 2, padding: 'same' },
-            { filters: d, kernelSize: input.length, padding: 'valid' },
+            { filters: d, kernelSize: sequenceFeatureShape(input).length, padding: 'valid' },
           ],
         };
       } else {

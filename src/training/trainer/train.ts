@@ -102,6 +102,7 @@ export interface TrainResult {
 }
 
 const MAX_SEQUENCE_LENGTH = 512;
+const MAX_AUDIO_SECONDS = 30;
 
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
   const c = resolveConfig(config);
@@ -145,8 +146,12 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   }
   if (c.shape.modality === 'SEQUENCE') {
     const longest = trainRows.reduce((m, r) => Math.max(m, r.modality === 'SEQUENCE' ? r.length : 0), 0);
-    sequenceLength = c.sequenceLength ?? c.shape.length ?? Math.min(MAX_SEQUENCE_LENGTH, longest);
-    normalization = resumed?.normalization ?? fitSequenceNormalization(trainRows, c.shape.features);
+    const audio = Boolean(c.shape.sampleRate);
+    // Audio clips: up to MAX_AUDIO_SECONDS of samples, and no standardization: the model's log-mel front end reads
+    // the raw waveform (its per-clip normalization makes the gain irrelevant), so serving sends the raw recording.
+    const cap = audio ? MAX_AUDIO_SECONDS * c.shape.sampleRate! : MAX_SEQUENCE_LENGTH;
+    sequenceLength = c.sequenceLength ?? c.shape.length ?? Math.min(cap, longest);
+    normalization = audio ? undefined : resumed?.normalization ?? fitSequenceNormalization(trainRows, c.shape.features);
   }
   const base: Omit<TaskSetup, 'spec'> = { shape: c.shape, tokenizer, maxLength: c.maxLength, sequenceLength };
   const spec = task.modelSpec(encoderKind, base, { dim: c.dim, layers: c.layers });

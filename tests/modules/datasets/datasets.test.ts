@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import sharp from 'sharp';
 import { codes, startTestPlatform, type SeededTenant, type TestPlatform } from '../../helpers/platform';
 import { createDataset, createVersion, finalize, keysUnder, settledVersion, uploadFile } from '../../helpers/datasets-api';
+import { tarball } from '../../ingest/helpers';
 
 const jsonl = (rows: Array<Record<string, unknown>>) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
@@ -81,6 +82,32 @@ describe('datasets API', () => {
     await finalize(t, key, v);
     const ready = await settledVersion(t, key, v);
     expect(ready).toMatchObject({ status: 'READY', stats: { rows: 10, features: 2 } });
+  });
+
+  test('audio: a tar of <label>/<file>.wav clips with a declared sampleRate; a clip at another rate is named', async () => {
+    const wavOf = (rate: number, n: number) => {
+      const b = Buffer.alloc(44 + 2 * n);
+      b.write('RIFF', 0, 'latin1'); b.writeUInt32LE(36 + 2 * n, 4); b.write('WAVEfmt ', 8, 'latin1');
+      b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24);
+      b.writeUInt32LE(2 * rate, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write('data', 36, 'latin1'); b.writeUInt32LE(2 * n, 40);
+      for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin(i / 3)), 44 + 2 * i);
+      return b;
+    };
+    const key = acme.keys.MEMBER;
+    const ds = await createDataset(t, key, 'SEQUENCE');
+    const shape = { sequence: { length: 400, features: 1, sampleRate: 8000 } };
+    const v = await createVersion(t, key, ds, shape);
+    await uploadFile(t, key, v, 'clips.tar', await tarball([{ name: 'yes/1.wav', data: wavOf(8000, 300) }, { name: 'no/1.wav', data: wavOf(8000, 900) }]));
+    await finalize(t, key, v);
+    const ready = await settledVersion(t, key, v);
+    expect(ready).toMatchObject({ status: 'READY', shape: { modality: 'SEQUENCE', length: 400, features: 1, sampleRate: 8000 }, stats: { rows: 2, features: 1, labels: ['no', 'yes'] } });
+
+    const bad = await createVersion(t, key, ds, shape);
+    await uploadFile(t, key, bad, 'clips.tar', await tarball([{ name: 'yes/2.wav', data: wavOf(16000, 300) }]));
+    await finalize(t, key, bad);
+    const failed = await settledVersion(t, key, bad);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error.problems[0]).toMatchObject({ file: 'clips.tar', entry: 'yes/2.wav', code: 'BAD_SHAPE' });
   });
 
   test('bad rows: the version FAILS listing file and line; nothing of it stays in storage', async () => {
