@@ -6,6 +6,8 @@
 //   - the generated Prisma client (src/db/generated, @prisma/*) is imported only by src/db;
 //   - src/db is imported only by src/modules, src/db and src/jobs (the queue's transactions), plus the composition
 //     root that opens the database (src/platform.ts) and the codegen'd resolver types (row types as mappers);
+//   - the transports (src/gateway) may import src/db/scope.ts, and only it: they open each request's row-level-security
+//     scope before authenticating (that file holds an AsyncLocalStorage and nothing of Prisma);
 //   - GraphQL resolvers import src/db for types only.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +42,10 @@ describe('architecture: services over Prisma', () => {
   });
 
   test('src/db is reached from modules, jobs and the composition root only', () => {
-    expect(edges((from, to) => isDb(to) && !inside(from, 'src/modules', 'src/db', 'src/jobs') && !(from in DB_OUTSIDE_MODULES))).toEqual([]);
+    const requestScope = (from: string, to: string) => to === 'src/db/scope.ts' && inside(from, 'src/gateway');
+    expect(edges((from, to) => isDb(to) && !inside(from, 'src/modules', 'src/db', 'src/jobs') && !(from in DB_OUTSIDE_MODULES) && !requestScope(from, to))).toEqual([]);
+    // What the transports may import carries no data access of its own.
+    expect(importsOf('src/db/scope.ts').filter((e) => e.to.startsWith('src/') || e.to.startsWith('@prisma/'))).toEqual([]);
     for (const file of Object.keys(DB_OUTSIDE_MODULES)) expect(SRC).toContain(file); // a stale allowance fails here
   });
 
