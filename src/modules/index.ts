@@ -76,7 +76,9 @@ export function createServices(deps: ServiceDeps): Services {
   const inferenceUsage = new InferenceUsage(deps.db, deps.log);
   const serving = new ModelServing(models, artifacts, inference, inferenceUsage, limits);
   const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log);
-  const datasets = createDatasetServices({ db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets });
+  const datasets = createDatasetServices({
+    db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets, ...(deps.jobs.tenantScope ? { tenantScope: deps.jobs.tenantScope } : {}),
+  });
   return {
     limits,
     // The flush writes every tenant's pending usage: it must not run in the calling tenant's RLS scope.

@@ -12,9 +12,12 @@ const event = { version: '0', id: 'tick', 'detail-type': 'Scheduled Event', sour
 describe('serverless worker tick', () => {
   let t: TestPlatform;
   let tenant: SeededTenant;
+  // Other test files share the database (CI): this platform's worker dispatches only this file's tenant's runs.
+  const tenants: string[] = [];
   beforeAll(async () => {
-    t = await startTestPlatform('http', { DATASET_PROCESSING: 'worker' });
+    t = await startTestPlatform('http', { DATASET_PROCESSING: 'worker' }, { jobTenantScope: () => tenants });
     tenant = await t.seedTenant('tick');
+    tenants.push(tenant.id);
   });
   afterAll(async () => {
     await t?.close();
@@ -32,7 +35,7 @@ describe('serverless worker tick', () => {
 
     const tick = createWorkerTickHandler(t.platform);
     const first = await tick(event, {} as Context);
-    expect(first.datasetVersions).toBe(1);
+    expect(first.datasetVersions).toBe(1); // this tenant's only (jobTenantScope)
     expect(first.reconciled).toBe(true);
     const ready = await settledVersion(t, key, v);
     expect(ready.status).toBe('READY');

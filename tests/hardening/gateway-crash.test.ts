@@ -17,6 +17,7 @@ import { openDatabase, type Database } from '../../src/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
 import { createObjectStore, type ObjectStore } from '../../src/storage';
 import { tinySequenceJsonl } from '../helpers/datasets';
+import { createOwnDatabase, type OwnDatabase } from '../helpers/own-database';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process';
 import { waitFor } from './support/wait';
 
@@ -25,6 +26,7 @@ jest.setTimeout(180_000);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pretext-crash-'));
 const operatorKey = `op_${crypto.randomBytes(24).toString('hex')}`;
 let pg: EmbeddedPostgres | undefined;
+let own: OwnDatabase | undefined;
 let env: Record<string, string>;
 let db: Database;
 let store: ObjectStore;
@@ -34,7 +36,9 @@ let faults = 0;
 const gateways: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  let url = process.env.DATABASE_URL;
+  // The gateways' workers recover and reconcile every tenant's rows: on a server, a database of this file's own.
+  own = process.env.DATABASE_URL ? await createOwnDatabase(process.env.DATABASE_URL, 'pretext_crash') : undefined;
+  let url = own?.url;
   if (!url) {
     pg = await startEmbeddedPostgres({ dataDir: 'memory://', maxConnections: 16 });
     url = pg.url;
@@ -60,6 +64,7 @@ afterAll(async () => {
   await gw?.kill();
   await db?.close();
   await pg?.stop();
+  await own?.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { startHttpServer, type RunningServer } from '../../src/gateway/http';
 import { createLambdaHandler } from '../../src/gateway/lambda';
 import { createLogger } from '../../src/logger';
-import { createPlatform, type Platform } from '../../src/platform';
+import { createPlatform, type Platform, type PlatformOptions } from '../../src/platform';
 import { testDatabaseConfig } from './db';
 
 export type Transport = 'http' | 'lambda';
@@ -75,9 +75,13 @@ function lambdaEvent(body: string, headers: Record<string, string>): APIGatewayP
   };
 }
 
-export async function startTestPlatform(transport: Transport = 'http', overrides: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  transport: Transport = 'http',
+  overrides: Record<string, string> = {},
+  platformOptions: Pick<PlatformOptions, 'jobTenantScope'> = {},
+): Promise<TestPlatform> {
   const { config, dataDir, operatorKey } = testConfig(overrides);
-  const platform = await createPlatform(config, { defaultMetrics: false, logger: createLogger(config.logLevel) });
+  const platform = await createPlatform(config, { defaultMetrics: false, logger: createLogger(config.logLevel), ...platformOptions });
   let server: RunningServer | undefined;
   let send: (body: string, headers: Record<string, string>) => Promise<GqlResponse>;
   if (transport === 'http') {

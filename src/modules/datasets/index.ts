@@ -8,7 +8,14 @@ import { DatasetReconciler } from './reconciler';
 import { DatasetService } from './service';
 import { UploadService } from './uploads';
 
-export interface DatasetServiceDeps { db: Db; store: ObjectStore; log: Logger; cfg: Config['datasets'] }
+export interface DatasetServiceDeps {
+  db: Db;
+  store: ObjectStore;
+  log: Logger;
+  cfg: Config['datasets'];
+  /** Recovery passes handle only these tenants' versions (a dedicated pool; tests sharing a database). */
+  tenantScope?: () => readonly string[] | null;
+}
 
 export function createDatasetServices(deps: DatasetServiceDeps): DatasetService {
   const uploads = new UploadService(deps.db, deps.store, deps.cfg, deps.log);
@@ -17,7 +24,7 @@ export function createDatasetServices(deps: DatasetServiceDeps): DatasetService 
   const processor = new DatasetProcessor(
     deps.db, deps.store, deps.log,
     { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120, leaseMs: Math.min(deps.cfg.abandonedUploadMs, 600_000) },
-    { inline: deps.cfg.processing !== 'worker' },
+    { inline: deps.cfg.processing !== 'worker', ...(deps.tenantScope ? { tenantScope: deps.tenantScope } : {}) },
   );
   // The reconciler's grace window is the abandoned-upload window: an object nothing references is an orphan once it
   // is older than the longest an upload may legitimately sit between its steps.

@@ -50,6 +50,8 @@ export interface ProcessorModeOptions {
    * version PROCESSING; the scheduled worker tick finds it with drain().
    */
   inline: boolean;
+  /** recover() / recoverStale() / drain() take only these tenants' versions (null or absent: every tenant's). */
+  tenantScope?: () => readonly string[] | null;
 }
 
 export class DatasetProcessor {
@@ -140,9 +142,14 @@ export class DatasetProcessor {
     return this.chain;
   }
 
+  private tenantFilter(): { tenantId?: { in: string[] } } {
+    const tenants = this.mode.tenantScope?.();
+    return tenants ? { tenantId: { in: [...tenants] } } : {};
+  }
+
   /** Re-processes versions a previous process left in PROCESSING. */
   async recover(): Promise<number> {
-    const stuck = await this.db.datasetVersion.findMany({ where: { status: 'PROCESSING' }, select: { id: true } });
+    const stuck = await this.db.datasetVersion.findMany({ where: { status: 'PROCESSING', ...this.tenantFilter() }, select: { id: true } });
     for (const v of stuck) this.enqueue(v.id);
     return stuck.length;
   }
@@ -156,7 +163,7 @@ export class DatasetProcessor {
     if (this.closed) return 0;
     const cutoff = new Date(now.getTime() - this.leaseMs);
     const stale = await this.db.datasetVersion.findMany({
-      where: { status: 'PROCESSING', OR: [{ processingStartedAt: null }, { processingStartedAt: { lt: cutoff } }] },
+      where: { status: 'PROCESSING', ...this.tenantFilter(), OR: [{ processingStartedAt: null }, { processingStartedAt: { lt: cutoff } }] },
       select: { id: true, processingStartedAt: true },
       orderBy: { processingStartedAt: 'asc' },
       take: limit,
