@@ -15,9 +15,12 @@ let t: TestPlatform;
 let tenant: SeededTenant;
 const log = createLogger('silent');
 
+// Other test files share the database (CI): this platform's recovery passes take only this file's tenant's versions.
+const tenants: string[] = [];
 beforeAll(async () => {
-  t = await startTestPlatform('http');
+  t = await startTestPlatform('http', {}, { jobTenantScope: () => tenants });
   tenant = await t.seedTenant('recon');
+  tenants.push(tenant.id);
 });
 afterAll(async () => {
   await t?.close();
@@ -86,7 +89,7 @@ test('versions stuck PROCESSING are taken over on the periodic pass once their l
   expect((await t.platform.db.prisma.datasetVersion.findUniqueOrThrow({ where: { id: dead } })).stats).toMatchObject({ rows: 32 });
 
   // Two gateways' passes at once: the compare-and-set on the lease lets exactly one take the version over.
-  const other = new DatasetProcessor(t.platform.db.prisma, t.platform.store, log, { baseDelayMs: 100, maxDelayMs: 100, maxRetries: 1, leaseMs: lease });
+  const other = new DatasetProcessor(t.platform.db.prisma, t.platform.store, log, { baseDelayMs: 100, maxDelayMs: 100, maxRetries: 1, leaseMs: lease }, { inline: true, tenantScope: () => tenants });
   try {
     const contested = await stuckVersion(2 * lease);
     const now = new Date();
