@@ -3,7 +3,8 @@
 // timers drive the queue worker, and a request Lambda freezes once it has answered, so the background work of
 // `pretext serve` happens here, one bounded pass per invocation:
 //   1. the queue worker's tick: supervise running jobs, dispatch due runs (the dispatchers submit container tasks);
-//   2. dataset processing: every version finalize left PROCESSING (DATASET_PROCESSING=worker in the stack);
+//   2. dataset processing: every version finalize left PROCESSING (DATASET_PROCESSING=worker in the stack), then
+//      every embedding space createSpace left BUILDING;
 //   3. the dataset reconciler, at most once per reconcile interval per warm container.
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../config';
@@ -12,6 +13,8 @@ import { createPlatform, type Platform } from '../platform';
 export interface WorkerTickResult {
   /** Dataset versions that were PROCESSING when the pass started (each is READY, FAILED or retried next tick). */
   datasetVersions: number;
+  /** Embedding spaces that were BUILDING (each is READY or FAILED). */
+  embeddingSpaces: number;
   reconciled: boolean;
   ms: number;
 }
@@ -33,6 +36,12 @@ export function createWorkerTickHandler(platform: Platform): WorkerTickHandler {
     } catch (err) {
       log.error({ err }, 'worker tick: dataset processing pass failed');
     }
+    let embeddingSpaces = 0;
+    try {
+      embeddingSpaces = await services.spaces.drain();
+    } catch (err) {
+      log.error({ err }, 'worker tick: embedding space pass failed');
+    }
     let reconciled = false;
     if (Date.now() - lastReconcile >= reconcileEveryMs) {
       lastReconcile = Date.now();
@@ -43,7 +52,7 @@ export function createWorkerTickHandler(platform: Platform): WorkerTickHandler {
         log.error({ err }, 'worker tick: reconciler pass failed');
       }
     }
-    const result = { datasetVersions, reconciled, ms: Date.now() - started };
+    const result = { datasetVersions, embeddingSpaces, reconciled, ms: Date.now() - started };
     log.info(result, 'worker tick');
     return result;
   };

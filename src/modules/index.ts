@@ -75,7 +75,7 @@ export function createServices(deps: ServiceDeps): Services {
   const artifacts = new ModelArtifacts(deps.store);
   const inferenceUsage = new InferenceUsage(deps.db, deps.log);
   const serving = new ModelServing(models, artifacts, inference, inferenceUsage, limits);
-  const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log);
+  const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log, deps.datasets.processing !== 'worker', deps.jobs.tenantScope);
   const datasets = createDatasetServices({
     db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets, ...(deps.jobs.tenantScope ? { tenantScope: deps.jobs.tenantScope } : {}),
   });

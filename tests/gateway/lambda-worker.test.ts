@@ -5,7 +5,9 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createWorkerTickHandler } from '../../src/gateway/lambda-worker';
 import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../helpers/datasets-api';
+import { registerTrainedModel } from '../helpers/models';
 import { startTestPlatform, type SeededTenant, type TestPlatform } from '../helpers/platform';
+import { tinyTexts } from '../training/data/fixtures';
 
 const event = { version: '0', id: 'tick', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '0', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail: {} } as ScheduledEvent;
 
@@ -35,7 +37,8 @@ describe('serverless worker tick', () => {
 
     const tick = createWorkerTickHandler(t.platform);
     const first = await tick(event, {} as Context);
-    expect(first.datasetVersions).toBe(1); // this tenant's only (jobTenantScope)
+    expect(first.datasetVersions).toBe(1);
+    expect(first.embeddingSpaces).toBe(0); // this tenant's only (jobTenantScope)
     expect(first.reconciled).toBe(true);
     const ready = await settledVersion(t, key, v);
     expect(ready.status).toBe('READY');
@@ -55,5 +58,18 @@ describe('serverless worker tick', () => {
     const after = await t.exec(`query($id: ID!) { run(id: $id) { status } }`, { id: run!.id }, { key });
     expect(['DISPATCHED', 'RUNNING', 'SUCCEEDED']).toContain(after.body.data?.run.status);
     await t.exec(`mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: run!.id }, { key });
+
+    // An embedding space is built by the tick too, not by the request that created it.
+    const texts = tinyTexts(16);
+    await registerTrainedModel(t, tenant, { modality: 'TEXT', pretext: 'MASKED', rows: texts.rows, shape: texts.shape, name: 'tick-words' });
+    const space = await t.exec(`mutation($i: CreateEmbeddingSpaceInput!) { createEmbeddingSpace(input: $i) { id status } }`, { i: { model: 'tick-words', datasetVersionId: v } }, { key });
+    expect(space.body.errors).toBeUndefined();
+    const spaceId = space.body.data!.createEmbeddingSpace.id as string;
+    await t.platform.services.spaces.idle();
+    const statusOf = async () => (await t.exec(`query($id: ID!) { embeddingSpace(id: $id) { status rows } }`, { id: spaceId }, { key })).body.data?.embeddingSpace;
+    expect((await statusOf()).status).toBe('BUILDING');
+    const third = await tick(event, {} as Context);
+    expect(third.embeddingSpaces).toBe(1);
+    expect(await statusOf()).toEqual({ status: 'READY', rows: 40 });
   });
 });

@@ -35,7 +35,26 @@ export class EmbeddingSpaces {
     private readonly serving: ModelServing,
     private readonly runtime: InferenceRuntime,
     private readonly log: Logger,
+    /**
+     * false (serverless, DATASET_PROCESSING=worker): createSpace leaves the space BUILDING and the worker tick builds
+     * it with drain(), since a request Lambda freezes once it has answered.
+     */
+    private readonly inline = true,
+    /** drain() builds only these tenants' spaces (tests sharing a database). */
+    private readonly tenantScope?: () => readonly string[] | null,
   ) {}
+
+  /** One worker tick's share (serverless): builds every space left BUILDING, then resolves with how many. */
+  async drain(): Promise<number> {
+    const tenants = this.tenantScope?.();
+    const pending = await this.db.embeddingSpace.findMany({
+      where: { status: 'BUILDING', ...(tenants ? { tenantId: { in: [...tenants] } } : {}) },
+      select: { id: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    for (const s of pending) await this.buildSpace(s.id).catch((err: unknown) => this.log.error({ err, spaceId: s.id }, 'embedding space build crashed'));
+    return pending.length;
+  }
 
   spaceKey(tenantId: string, spaceId: string, file: string): string {
     return tenantKey(tenantId, 'spaces', spaceId, file);
@@ -61,6 +80,7 @@ export class EmbeddingSpaces {
       if (isUniqueViolation(err)) return this.db.embeddingSpace.findFirstOrThrow({ where: { modelVersionId: v.id, datasetVersionId: dv.id } });
       throw err;
     }
+    if (!this.inline) return space;
     this.building = this.building.then(() => this.buildSpace(space.id)).catch((err: unknown) => this.log.error({ err }, 'embedding space build crashed'));
     return space;
   }
