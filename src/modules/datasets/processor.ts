@@ -109,11 +109,6 @@ export class DatasetProcessor {
     return this.held.has(versionId);
   }
 
-  /** Whether finalize processes in this process (else the worker tick does). */
-  get inline(): boolean {
-    return this.mode.inline;
-  }
-
   /** Versions waiting for a retry after an object-store outage. */
   get waitingForStore(): number {
     return this.retryTimers.size;

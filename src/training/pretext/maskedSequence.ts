@@ -42,16 +42,24 @@ export class MaskedSequenceTask implements PretextTask {
     if (input.kind === 'sequence' && input.frontEnd) return this.prepareAudio(examples, rng, input);
     const { length: T, features: F } = sequenceDims(setup);
     const seqs = ensureKind(examples, 'SEQUENCE');
-    const mask = new Float32Array(seqs.length * T);
+    const mask = this.drawMask(seqs.length, T, rng);
     const inputs = seqs.map((e, b) => {
       const x = e.values.slice();
-      let any = false;
-      for (let t = 0; t < T; t++) if (rng.next() < this.maskRatio) { mask[b * T + t] = 1; any = true; }
-      if (!any) mask[b * T + rng.int(T)] = 1;
       for (let t = 0; t < T; t++) if (mask[b * T + t]) x.fill(0, t * F, (t + 1) * F);
       return x;
     });
     return { values: stack(inputs, [T, F]), targets: stack(seqs.map((e) => e.values), [T, F]), mask: host(mask, [seqs.length, T]) };
+  }
+
+  /** [n × T] of 0/1: each step hidden with probability maskRatio, at least one per example (drawn example by example). */
+  private drawMask(n: number, T: number, rng: Rng): Float32Array {
+    const mask = new Float32Array(n * T);
+    for (let b = 0; b < n; b++) {
+      let any = false;
+      for (let t = 0; t < T; t++) if (rng.next() < this.maskRatio) { mask[b * T + t] = 1; any = true; }
+      if (!any) mask[b * T + rng.int(T)] = 1;
+    }
+    return mask;
   }
 
   /** Waveform [S] per example; frames of the front end are hidden by silencing their samples. */
@@ -60,12 +68,9 @@ export class MaskedSequenceTask implements PretextTask {
     const S = input.length;
     const T = sequenceFeatureShape(input).length;
     const seqs = ensureKind(examples, 'SEQUENCE');
-    const mask = new Float32Array(seqs.length * T);
+    const mask = this.drawMask(seqs.length, T, rng);
     const inputs = seqs.map((e, b) => {
       const x = e.values.slice();
-      let any = false;
-      for (let t = 0; t < T; t++) if (rng.next() < this.maskRatio) { mask[b * T + t] = 1; any = true; }
-      if (!any) mask[b * T + rng.int(T)] = 1;
       for (let t = 0; t < T; t++) if (mask[b * T + t]) x.fill(0, t * fe.hop, Math.min(S, t * fe.hop + fe.frameLength));
       return x;
     });
