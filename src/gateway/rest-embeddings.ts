@@ -6,6 +6,7 @@
 import express, { type Router } from 'express';
 import { openRequestScope } from '../db/scope';
 import { AppError } from '../errors';
+import { LookupCache } from '../modules/cache/lookup-cache';
 import type { Platform } from '../platform';
 
 /** Model names by id, so a request does not query the registry for the name it echoes back. */
@@ -34,15 +35,10 @@ function parseInputs(input: unknown): Array<Record<string, unknown>> | null {
 
 export function embeddingsRouter(platform: Platform): Router {
   const router = express.Router();
-  const names = new Map<string, { name: string; expires: number }>();
-  const modelName = async (version: Parameters<typeof platform.services.models.modelOf>[0]) => {
-    const hit = names.get(version.modelId);
-    if (hit && hit.expires > Date.now()) return hit.name;
-    const { name } = await platform.services.models.modelOf(version);
-    if (names.size >= 10_000) names.delete(names.keys().next().value!);
-    names.set(version.modelId, { name, expires: Date.now() + NAME_TTL_MS });
-    return name;
-  };
+  // Model names by model id for the response's `model` field; one lookup per model in flight.
+  const names = new LookupCache<string>({ ttlMs: NAME_TTL_MS });
+  const modelName = (version: Parameters<typeof platform.services.models.modelOf>[0]) =>
+    names.get(version.modelId, async () => (await platform.services.models.modelOf(version)).name);
   // The request runs in a DbScope filled by buildContext: its queries are the caller's tenant's, under RLS.
   router.post('/v1/embeddings', express.json({ limit: platform.config.limits.maxInferenceBodyBytes }), (req, res) => openRequestScope(async () => {
     try {

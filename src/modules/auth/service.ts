@@ -2,7 +2,7 @@
 // resolver runs; a request without a header is anonymous and may only reach PUBLIC fields.
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ApiKey, Db } from '../../db/client';
+import type { Db } from '../../db/client';
 import { unauthenticated } from '../../errors';
 import type { ApiKeyCache } from '../apikeys/cache';
 import { hashesEqual, hashSecret, parseApiKey } from '../apikeys/secrets';
@@ -12,8 +12,6 @@ import type { Principal } from './principal';
 const LAST_USED_GRANULARITY_MS = 60_000;
 
 export class AuthService {
-  /** API-key lookups in flight, by prefix (single flight on cache misses). */
-  private readonly lookups = new Map<string, Promise<ApiKey | null>>();
   constructor(
     private readonly db: Db,
     private readonly operatorKeyHash: string | null,
@@ -30,23 +28,9 @@ export class AuthService {
     if (this.operatorKeyHash && hashesEqual(hashSecret(token), this.operatorKeyHash)) return { kind: 'operator' };
 
     const prefix = parseApiKey(token);
-    let row = prefix ? this.cache.get(prefix) : null;
-    if (prefix && row === undefined) {
-      // Lookup by the public prefix: the only unscoped read of keys, and it is followed by a hash check. Single
-      // flight: concurrent requests with the same key share one lookup when its cache entry has expired.
-      let lookup = this.lookups.get(prefix);
-      if (!lookup) {
-        lookup = this.db.apiKey
-          .findUnique({ where: { prefix } })
-          .then((found) => {
-            this.cache.set(prefix, found);
-            return found;
-          })
-          .finally(() => this.lookups.delete(prefix));
-        this.lookups.set(prefix, lookup);
-      }
-      row = await lookup;
-    }
+    // Lookup by the public prefix: the only unscoped read of keys, and it is followed by a hash check. The cache
+    // shares one lookup per prefix in flight, so an expiry under load costs one query, not one per request.
+    const row = prefix ? await this.cache.get(prefix, () => this.db.apiKey.findUnique({ where: { prefix } })) : null;
     if (!row || !hashesEqual(hashSecret(token), row.secretHash)) {
       // Spend the same hashing work whether or not the prefix exists, so timing does not reveal valid prefixes.
       if (!row) hashesEqual(hashSecret(token), crypto.randomBytes(32).toString('hex'));

@@ -4,6 +4,7 @@ import type { Db, Model, ModelVersion } from '../../db/client';
 import { isUuid } from '../../db/errors';
 import { badInput, conflict, notFound } from '../../errors';
 import { recordAudit } from '../audit/service';
+import { LookupCache } from '../cache/lookup-cache';
 import { actorOf, requireTenant, type Principal, type TenantPrincipal } from '../auth/principal';
 import { headlineScore, parseModelRef } from './reference';
 
@@ -13,8 +14,7 @@ const RESOLVE_TTL_MS = 5_000;
 
 export class ModelRegistry {
   /** Model references resolved recently (`tenant|ref` → version), so serving does not query the registry per request. */
-  private readonly resolved = new Map<string, { version: ModelVersion; expires: number }>();
-  private readonly resolving = new Map<string, Promise<ModelVersion>>();
+  private readonly resolved = new LookupCache<ModelVersion>({ ttlMs: RESOLVE_TTL_MS });
 
   constructor(private readonly db: Db) {}
 
@@ -57,23 +57,9 @@ export class ModelRegistry {
 
   /** `name@alias`, `name@v3`, `name` (its `production` alias, else its newest version), a model id or a version id. */
   async resolve(t: TenantPrincipal, ref: string): Promise<ModelVersion> {
-    const key = `${t.tenantId}|${ref}`;
-    const hit = this.resolved.get(key);
-    if (hit && hit.expires > Date.now()) return hit.version;
-    // Single flight: when the entry expires under load, every concurrent request of the key would otherwise query
-    // the registry at once (measured: hundreds of lookups queued on the embedded database's one connection, p99 in
-    // seconds). The key holds the tenant, so only that tenant's callers share the lookup.
-    const pending = this.resolving.get(key);
-    if (pending) return pending;
-    const lookup = this.resolveUncached(t, ref)
-      .then((version) => {
-        if (this.resolved.size >= 10_000) this.resolved.delete(this.resolved.keys().next().value!);
-        this.resolved.set(key, { version, expires: Date.now() + RESOLVE_TTL_MS });
-        return version;
-      })
-      .finally(() => this.resolving.delete(key));
-    this.resolving.set(key, lookup);
-    return lookup;
+    // One lookup per reference in flight (src/modules/cache/lookup-cache.ts). The key holds the tenant, so only that
+    // tenant's callers share a lookup.
+    return this.resolved.get(`${t.tenantId}|${ref}`, () => this.resolveUncached(t, ref));
   }
 
   private async resolveUncached(t: TenantPrincipal, ref: string): Promise<ModelVersion> {
@@ -146,8 +132,7 @@ export class ModelRegistry {
       await recordAudit(tx, { tenantId: t.tenantId, actor: actorOf(p), action: 'model.alias', targetType: 'Model', targetId: m.id, data: { alias: input.alias, version: v.version, force: !!input.force } });
       return a;
     });
-    for (const k of this.resolved.keys()) if (k.startsWith(`${t.tenantId}|`)) this.resolved.delete(k);
-    for (const k of this.resolving.keys()) if (k.startsWith(`${t.tenantId}|`)) this.resolving.delete(k);
+    this.resolved.deletePrefix(`${t.tenantId}|`);
     return alias;
   }
 }
