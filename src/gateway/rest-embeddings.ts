@@ -36,7 +36,7 @@ function parseInputs(input: unknown): Array<Record<string, unknown>> | null {
 export function embeddingsRouter(platform: Platform): Router {
   const router = express.Router();
   // Model names by model id for the response's `model` field; one lookup per model in flight.
-  const names = new LookupCache<string>({ ttlMs: NAME_TTL_MS });
+  const names = new LookupCache<string>({ ttlMs: NAME_TTL_MS, refreshAfterMs: NAME_TTL_MS / 2 });
   const modelName = (version: Parameters<typeof platform.services.models.modelOf>[0]) =>
     names.get(version.modelId, async () => (await platform.services.models.modelOf(version)).name);
   // The request runs in a DbScope filled by buildContext: its queries are the caller's tenant's, under RLS.

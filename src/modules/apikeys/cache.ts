@@ -9,7 +9,8 @@ export const API_KEY_CACHE_TTL_MS = 5_000;
 
 export class ApiKeyCache extends LookupCache<ApiKey | null> {
   constructor(ttlMs = API_KEY_CACHE_TTL_MS, maxEntries = 10_000) {
-    super({ ttlMs, maxEntries });
+    // Busy keys are re-read in the background from half the TTL on, so no request waits for an expiry.
+    super({ ttlMs, maxEntries, refreshAfterMs: ttlMs / 2 });
   }
 
   forget(prefix: string): void {

@@ -8,8 +8,16 @@
 // Why `delete` detaches a lookup in flight: a revocation or an alias switch must take effect in this process at once.
 // A lookup that started before the change may finish after it; its result is handed to the callers that were already
 // waiting for it (their requests began before the change) but is never stored, so no later request sees it.
+//
+// Why refresh ahead (`refreshAfterMs`): even with one lookup in flight, every request of a key waited for that
+// lookup when the entry expired, a stall every TTL that showed in the tail at half load. A hit on an entry older than
+// refreshAfterMs answers from the cache and starts the lookup in the background, so a busy key never waits; an entry
+// is still never served past its TTL, so what another process changed is seen within the TTL as before. A failed
+// background lookup is dropped (the entry stays until its TTL; the caller after that looks up and sees the error).
 export interface LookupCacheOptions {
   ttlMs: number;
+  /** Age from which a hit also refreshes the entry in the background (default: never, i.e. only on expiry). */
+  refreshAfterMs?: number;
   /** Oldest entries are dropped beyond this many (default 10 000). */
   maxEntries?: number;
   now?: () => number;
@@ -19,12 +27,15 @@ export class LookupCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
   private readonly flights = new Map<string, Promise<V>>();
   private readonly ttlMs: number;
+  private readonly refreshAfterMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
 
   constructor(opts: LookupCacheOptions) {
     if (!(opts.ttlMs >= 0)) throw new Error('ttlMs must be ≥ 0');
     this.ttlMs = opts.ttlMs;
+    this.refreshAfterMs = opts.refreshAfterMs ?? Infinity;
+    if (!(this.refreshAfterMs >= 0)) throw new Error('refreshAfterMs must be ≥ 0');
     this.maxEntries = opts.maxEntries ?? 10_000;
     this.now = opts.now ?? Date.now;
   }
@@ -43,10 +54,18 @@ export class LookupCache<V> {
   /** The cached value, else the result of `load`, shared by every caller of the key while it runs. */
   get(key: string, load: () => Promise<V>): Promise<V> {
     const e = this.entries.get(key);
-    if (e && e.expires > this.now()) return Promise.resolve(e.value);
-    const pending = this.flights.get(key);
-    if (pending) return pending;
-    const flight: Promise<V> = load()
+    const now = this.now();
+    if (e && e.expires > now) {
+      if (now - (e.expires - this.ttlMs) >= this.refreshAfterMs && !this.flights.has(key)) {
+        this.start(key, load).catch(() => undefined);
+      }
+      return Promise.resolve(e.value);
+    }
+    return this.flights.get(key) ?? this.start(key, load);
+  }
+
+  private start(key: string, load: () => Promise<V>): Promise<V> {
+    const flight: Promise<V> = new Promise<V>((resolve) => resolve(load())) // a synchronous throw rejects too
       .then((value) => {
         // Stored only if nobody deleted the key (or started a newer lookup) meanwhile.
         if (this.flights.get(key) === flight) this.set(key, value);

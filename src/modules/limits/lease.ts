@@ -12,6 +12,14 @@
 //   - setTenantLimits forgets the tenant's leases on the instance that ran it; other instances see it within `ttlMs`.
 // A request the lease cannot cover falls back to taking exactly its cost, so refusals and retryAfterSeconds are
 // computed from the shared bucket exactly as without leases.
+//
+// Renewal ahead: a request served from a lease that is half spent or past half its time to live tops the lease up
+// to one lease's worth in the background (one statement in flight per key), so a steadily busy tenant does not wait
+// for a refill every second: every request of the tenant queued behind that refill, which showed in the tail at half
+// load. The bounds stay: an instance never holds more than one lease's worth, tokens still come only from the shared
+// bucket, and a lease that is not used again expires unused (for a tenant that stops, up to one lease drawn ahead of
+// need is lost, i.e. the rate over time can only be stricter). Leases of one token (small limits, or requests as
+// large as a lease) are never renewed ahead, so small limits stay exact.
 import type { BucketKind, TakeResult } from './buckets';
 
 /** What RateLimitService needs from a bucket store (PostgresBuckets in buckets.ts, or leases over it). */
@@ -35,6 +43,11 @@ interface Lease {
   expiresAt: number;
 }
 
+/** Tokens a lease of this rate holds (at least the request's own cost). */
+function leaseSize(perMinute: number, leaseSeconds: number, cost: number): number {
+  return Math.max(cost, Math.ceil((perMinute * leaseSeconds) / 60));
+}
+
 export class LeasedBuckets implements BucketTaker {
   private readonly leases = new Map<string, Lease>();
   private readonly refilling = new Map<string, Promise<void>>();
@@ -54,9 +67,13 @@ export class LeasedBuckets implements BucketTaker {
     for (;;) {
       const lease = this.leases.get(key);
       if (lease && lease.expiresAt > this.now()) {
-        if (lease.perMinute === null) return { perMinute: null, allowed: true, available: Infinity };
+        if (lease.perMinute === null) {
+          this.renewAhead(key, tenantId, kind, cost, fallbackPerMinute, lease);
+          return { perMinute: null, allowed: true, available: Infinity };
+        }
         if (lease.tokens >= cost) {
           lease.tokens -= cost;
+          this.renewAhead(key, tenantId, kind, cost, fallbackPerMinute, lease);
           return { perMinute: lease.perMinute, allowed: true, available: lease.tokens + cost };
         }
       }
@@ -82,10 +99,42 @@ export class LeasedBuckets implements BucketTaker {
     for (const kind of ['requests', 'inference'] as const) this.leases.delete(`${kind}:${tenantId}`);
   }
 
+  /** Starts a background top-up of `lease` when it is half spent or half way to expiry (see the header). */
+  private renewAhead(key: string, tenantId: string, kind: BucketKind, cost: number, fallback: number, lease: Lease): void {
+    if (this.refilling.has(key)) return;
+    const now = this.now();
+    const old = now - (lease.expiresAt - this.ttlMs) >= this.ttlMs / 2;
+    let draw: number;
+    if (lease.perMinute === null) {
+      if (!old) return;
+      draw = cost;
+    } else {
+      const size = leaseSize(lease.perMinute, this.leaseSeconds, cost);
+      if (size < 2 * cost || !(old || lease.tokens < size / 2)) return;
+      draw = size - lease.tokens;
+      if (draw < 1) return;
+    }
+    const renewal = this.shared
+      .take(tenantId, kind, draw, fallback)
+      .then((r) => {
+        // forget() (or a newer lease) replaced this one meanwhile: what was drawn is dropped, which is only stricter.
+        if (this.leases.get(key) !== lease) return;
+        const expiresAt = this.now() + this.ttlMs;
+        if (r.perMinute === null) this.leases.set(key, { perMinute: null, tokens: 0, expiresAt });
+        else if (r.allowed) this.leases.set(key, { perMinute: r.perMinute, tokens: (lease.perMinute === null ? 0 : lease.tokens) + draw, expiresAt });
+        else if (lease.perMinute === null) this.leases.set(key, { perMinute: r.perMinute, tokens: 0, expiresAt: 0 });
+        // A refused top-up keeps the lease as it is: its tokens are spent, then requests ask the shared bucket.
+      })
+      // A failing database shows on the next synchronous refill, with the request that needs it.
+      .catch(() => undefined)
+      .finally(() => this.refilling.delete(key));
+    this.refilling.set(key, renewal);
+  }
+
   /** Takes this request's cost plus (when the rate is known) a lease from the shared bucket. */
   private async refill(key: string, tenantId: string, kind: BucketKind, cost: number, fallback: number, old: Lease | undefined): Promise<TakeResult> {
     const perMinute = old?.perMinute ?? null;
-    const chunk = perMinute === null ? cost : Math.max(cost, Math.ceil((perMinute * this.leaseSeconds) / 60));
+    const chunk = perMinute === null ? cost : leaseSize(perMinute, this.leaseSeconds, cost);
     let r = await this.shared.take(tenantId, kind, chunk, fallback);
     let leased = chunk;
     if (!r.allowed && chunk > cost) {

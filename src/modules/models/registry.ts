@@ -14,7 +14,7 @@ const RESOLVE_TTL_MS = 5_000;
 
 export class ModelRegistry {
   /** Model references resolved recently (`tenant|ref` → version), so serving does not query the registry per request. */
-  private readonly resolved = new LookupCache<ModelVersion>({ ttlMs: RESOLVE_TTL_MS });
+  private readonly resolved = new LookupCache<ModelVersion>({ ttlMs: RESOLVE_TTL_MS, refreshAfterMs: RESOLVE_TTL_MS / 2 });
 
   constructor(private readonly db: Db) {}
 

@@ -79,3 +79,51 @@ describe('LookupCache', () => {
     expect([cache.peek('a'), cache.peek('b'), cache.peek('c')]).toEqual([undefined, 2, 3]);
   });
 });
+
+describe('LookupCache refresh ahead', () => {
+  let clock = 0;
+  const now = () => clock;
+  beforeEach(() => { clock = 1_000; });
+
+  it('a hit past refreshAfterMs answers from the cache and refreshes in the background, once', async () => {
+    const cache = new LookupCache<string>({ ttlMs: 100, refreshAfterMs: 50, now });
+    cache.set('k', 'old');
+    clock += 60;
+    const d = deferred<string>();
+    let loads = 0;
+    const load = () => { loads++; return d.promise; };
+    expect(await cache.get('k', load)).toBe('old');
+    expect(await cache.get('k', load)).toBe('old');
+    expect(loads).toBe(1);
+    d.resolve('new');
+    await d.promise;
+    await new Promise((r) => setImmediate(r));
+    expect(cache.peek('k')).toBe('new');
+    // The refreshed entry has a whole TTL again.
+    clock += 99;
+    expect(cache.peek('k')).toBe('new');
+  });
+
+  it('never serves an entry past its TTL, and a failed background refresh leaves the entry until then', async () => {
+    const cache = new LookupCache<string>({ ttlMs: 100, refreshAfterMs: 50, now });
+    cache.set('k', 'old');
+    clock += 60;
+    expect(await cache.get('k', async () => { throw new Error('db down'); })).toBe('old');
+    await new Promise((r) => setImmediate(r));
+    expect(cache.peek('k')).toBe('old');
+    clock += 40; // 100 ms old: expired
+    await expect(cache.get('k', async () => { throw new Error('db down'); })).rejects.toThrow('db down');
+  });
+
+  it('a delete during a background refresh keeps the refreshed value out', async () => {
+    const cache = new LookupCache<string>({ ttlMs: 100, refreshAfterMs: 50, now });
+    cache.set('k', 'old');
+    clock += 60;
+    const d = deferred<string>();
+    expect(await cache.get('k', () => d.promise)).toBe('old');
+    cache.delete('k');
+    d.resolve('refreshed before the delete took effect');
+    await new Promise((r) => setImmediate(r));
+    expect(cache.peek('k')).toBeUndefined();
+  });
+});

@@ -10,9 +10,14 @@ import { testDatabaseConfig } from '../../helpers/db';
 
 class Counted implements BucketTaker {
   calls = 0;
+  costs: number[] = [];
+  /** While set, every statement waits for it first (a slow database), still running the real one afterwards. */
+  gate: Promise<void> | null = null;
   constructor(private readonly inner: PostgresBuckets) {}
-  take(tenantId: string, kind: BucketKind, cost: number, fallback: number) {
+  async take(tenantId: string, kind: BucketKind, cost: number, fallback: number) {
     this.calls++;
+    this.costs.push(cost);
+    if (this.gate) await this.gate;
     return this.inner.take(tenantId, kind, cost, fallback);
   }
 }
@@ -88,5 +93,63 @@ describe('leased rate buckets', () => {
     const after = await otherInstance.take(id, 'inference', 1, 0);
     expect(after.allowed).toBe(false);
     expect(after.available).toBeLessThan(0);
+  });
+
+  test('a busy tenant renews its lease in the background: no request waits for the refill, holdings stay within one lease', async () => {
+    const id = await tenant(60_000); // a lease = 1 000 tokens
+    let clock = 0;
+    const leases = new LeasedBuckets(shared, { ttlMs: 1000, now: () => clock });
+    await leases.take(id, 'requests', 1, 0); // learns the rate
+    await leases.take(id, 'requests', 1, 0); // draws a lease
+    const before = shared.calls;
+    clock = 600; // past half the time to live
+    let release!: () => void;
+    shared.gate = new Promise<void>((r) => { release = r; });
+    try {
+      // The renewal this take starts is held at the gate; takes keep being served from the lease meanwhile.
+      const served = await Promise.all(Array.from({ length: 20 }, () => leases.take(id, 'requests', 1, 0)));
+      expect(served.every((r) => r.allowed)).toBe(true);
+      expect(shared.calls - before).toBe(1); // one renewal in flight, not one per request
+      clock = 900;
+      expect((await leases.take(id, 'requests', 1, 0)).allowed).toBe(true);
+    } finally {
+      release();
+      shared.gate = null;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    // The top-up drew what the lease had spent (it held 998 when the renewal started), never more than a lease.
+    expect(shared.costs.at(-1)).toBe(1000 - 998);
+    clock = 1500; // the first lease's expiry has passed; the renewed one serves
+    const next = await leases.take(id, 'requests', 1, 0);
+    expect(next.allowed).toBe(true);
+    expect(next.available).toBeLessThanOrEqual(1000);
+  });
+
+  test('small limits are never drawn ahead: one statement per request, exactly the limit passes', async () => {
+    const id = await tenant(3); // a lease would be one token
+    let clock = 0;
+    const leases = new LeasedBuckets(shared, { ttlMs: 1000, now: () => clock });
+    const before = shared.calls;
+    const results = [];
+    for (let i = 0; i < 4; i++) {
+      clock += 600;
+      results.push((await leases.take(id, 'requests', 1, 0)).allowed);
+    }
+    expect(results).toEqual([true, true, true, false]);
+    expect(shared.calls - before).toBe(4);
+  });
+
+  test('an unlimited tenant is re-checked in the background; a limit set meanwhile applies from the renewal on', async () => {
+    const id = await tenant(null);
+    let clock = 0;
+    const leases = new LeasedBuckets(shared, { ttlMs: 1000, now: () => clock });
+    expect((await leases.take(id, 'requests', 1, 0)).perMinute).toBeNull();
+    await db.prisma.tenant.update({ where: { id }, data: { requestsPerMinute: 1 } });
+    clock = 600;
+    expect((await leases.take(id, 'requests', 1, 0)).perMinute).toBeNull(); // served from memory; renewal starts
+    await new Promise((r) => setTimeout(r, 50));
+    // The renewal took the one token the limit allows; the next request is refused by the shared bucket.
+    expect(await leases.take(id, 'requests', 1, 0)).toMatchObject({ allowed: true, perMinute: 1 });
+    expect(await leases.take(id, 'requests', 1, 0)).toMatchObject({ allowed: false, perMinute: 1 });
   });
 });
