@@ -108,7 +108,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   // process left behind, and reconcile the store with the rows from the worker tick (abandoned multipart uploads,
   // interrupted purges, objects orphaned by a crash).
   if (config.jobs.worker) {
-    void services.datasets.processor.recover().catch((err: unknown) => log.error({ err }, 'dataset recovery failed'));
+    void services.datasets.processor.recoverAtStartup().catch((err: unknown) => log.error({ err }, 'dataset recovery failed'));
     jobs.worker().every('datasets.reconcile', Math.min(config.datasets.abandonedUploadMs, 3_600_000), () => services.datasets.reconciler.run());
   }
   const apollo = createApolloServer({ env: config.env, introspection: config.introspection, limits: config.limits, metrics, log });

@@ -1,11 +1,17 @@
 // Turns a finalized version's files into shards + manifest (src/ingest) in the background, one version at a time
 // per process. Status moves PROCESSING → READY | FAILED in one conditional update; a version left PROCESSING by a
-// crash is picked up again by recover() at start-up, after its partial output is deleted. An object-store outage is
+// crash is picked up again at start-up (recoverAtStartup), after its partial output is deleted. An object-store outage is
 // not the data's fault: the version stays PROCESSING and is tried again with backoff once the store answers.
 // processingStartedAt is the processing lease: it is set on finalize and refreshed (every leaseMs / 4) for every
 // version this process holds (queued, processing or waiting for the store). recoverStale() takes over versions whose
 // lease has lapsed (the process that held them died while others kept running) with a compare-and-set on it, so
 // of several gateways exactly one re-processes such a version.
+// Start-up recovery honours the lease too: a gateway that restarts (a crash, or one instance of a rolling deploy)
+// must not re-process a version another live gateway is writing (recovery deletes the partial output first, so the
+// other's READY version would lose shards). It takes over at once what no live process can hold (no lease, or one
+// not renewed for two renewal periods, leaseMs / 2), and looks once more at the rest after leaseMs / 2: a version
+// whose lease is still the value seen at start-up had no live holder (its own pre-crash lease, typically) and is
+// taken over with a compare-and-set on that value; one whose lease moved is left to the process renewing it.
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Db, Prisma } from '../../db/client';
@@ -63,6 +69,8 @@ export class DatasetProcessor {
   /** Versions this process holds (queued, processing, or waiting for a retry), with how many holds each. */
   private readonly held = new Map<string, number>();
   private leaseTimer: NodeJS.Timeout | undefined;
+  /** The start-up pass's second look, pending (close() cancels it). */
+  private startupFollowUp: { timer: NodeJS.Timeout; resolve: (n: number) => void } | undefined;
   readonly leaseMs: number;
 
   constructor(
@@ -142,7 +150,11 @@ export class DatasetProcessor {
     return tenants ? { tenantId: { in: [...tenants] } } : {};
   }
 
-  /** Re-processes versions a previous process left in PROCESSING. */
+  /**
+   * The serverless worker tick's pass (drain): every version left PROCESSING is processed. Only the tick processes
+   * versions there (request functions only mark them) and it runs one at a time (reserved concurrency 1), so no
+   * other process can hold one.
+   */
   async recover(): Promise<number> {
     const stuck = await this.db.datasetVersion.findMany({ where: { status: 'PROCESSING', ...this.tenantFilter() }, select: { id: true } });
     for (const v of stuck) this.enqueue(v.id);
@@ -150,8 +162,56 @@ export class DatasetProcessor {
   }
 
   /**
+   * A long-lived gateway's start-up pass (see the header): takes over now the PROCESSING versions whose lease is
+   * missing or older than leaseMs / 2, and schedules one more look at the others after leaseMs / 2. Resolves with how
+   * many it took over now; `followUp` resolves with how many the second look took.
+   */
+  async recoverAtStartup(now = new Date()): Promise<{ now: number; followUp: Promise<number> }> {
+    const found = await this.db.datasetVersion.findMany({
+      where: { status: 'PROCESSING', ...this.tenantFilter() },
+      select: { id: true, processingStartedAt: true },
+    });
+    const fresh = now.getTime() - this.leaseMs / 2;
+    const lapsed = found.filter((v) => !v.processingStartedAt || v.processingStartedAt.getTime() <= fresh);
+    const recent = found.filter((v) => v.processingStartedAt && v.processingStartedAt.getTime() > fresh);
+    const taken = await this.takeOver(lapsed, now);
+    const followUp = recent.length === 0
+      ? Promise.resolve(0)
+      : new Promise<number>((resolve) => {
+        const timer = setTimeout(() => {
+          this.startupFollowUp = undefined;
+          this.takeOver(recent, new Date()).then(resolve, (err: unknown) => {
+            this.log.error({ err }, 'dataset recovery (second look after start-up) failed');
+            resolve(0);
+          });
+        }, this.leaseMs / 2);
+        timer.unref();
+        this.startupFollowUp = { timer, resolve };
+      });
+    return { now: taken, followUp };
+  }
+
+  /** Enqueues each version whose lease is still the value read (compare-and-set), unless this process holds it. */
+  private async takeOver(versions: { id: string; processingStartedAt: Date | null }[], now: Date): Promise<number> {
+    let n = 0;
+    for (const v of versions) {
+      if (this.closed) break;
+      if (this.held.has(v.id)) continue;
+      const { count } = await this.db.datasetVersion.updateMany({
+        where: { id: v.id, status: 'PROCESSING', processingStartedAt: v.processingStartedAt },
+        data: { processingStartedAt: now },
+      });
+      if (count === 0) continue; // another gateway renewed or took it, or it finished
+      this.log.warn({ versionId: v.id, leaseAt: v.processingStartedAt }, 'dataset version left PROCESSING with no live holder; processing it again');
+      this.enqueue(v.id);
+      n += 1;
+    }
+    return n;
+  }
+
+  /**
    * Takes over PROCESSING versions whose lease lapsed more than leaseMs ago and that this process does not hold:
-   * their process died (recover() at start-up only covers a restart of the same gateway). Each take-over is a
+   * their process died while others kept running (the periodic pass of every gateway). Each take-over is a
    * compare-and-set on the lease, so concurrent passes on several gateways enqueue a version once. Returns how many.
    */
   async recoverStale(now = new Date(), limit = 100): Promise<number> {
@@ -163,19 +223,7 @@ export class DatasetProcessor {
       orderBy: { processingStartedAt: 'asc' },
       take: limit,
     });
-    let n = 0;
-    for (const v of stale) {
-      if (this.held.has(v.id)) continue;
-      const { count } = await this.db.datasetVersion.updateMany({
-        where: { id: v.id, status: 'PROCESSING', processingStartedAt: v.processingStartedAt },
-        data: { processingStartedAt: now },
-      });
-      if (count === 0) continue; // another gateway took it, or it finished
-      this.log.warn({ versionId: v.id, leaseAt: v.processingStartedAt }, 'dataset version stuck in PROCESSING (its lease lapsed); processing it again');
-      this.enqueue(v.id);
-      n += 1;
-    }
-    return n;
+    return this.takeOver(stale, now);
   }
 
   /**
@@ -193,6 +241,11 @@ export class DatasetProcessor {
     this.closed = true;
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
+    if (this.startupFollowUp) {
+      clearTimeout(this.startupFollowUp.timer);
+      this.startupFollowUp.resolve(0);
+      this.startupFollowUp = undefined;
+    }
     await this.chain;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.leaseTimer = undefined;

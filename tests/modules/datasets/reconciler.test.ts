@@ -1,7 +1,8 @@
 // The dataset reconciler's two bounds: a pass looks at no more than `objectsPerPass` objects and the next one resumes
 // after the last key it saw (every object still visited once per cycle), and versions stuck PROCESSING because
 // their gateway died are taken over on the periodic pass once their processing lease lapsed — exactly once when
-// several gateways pass at the same time, and never while a live process holds the lease.
+// several gateways pass at the same time, and never while a live process holds the lease; the same holds for a
+// gateway's start-up pass (a restart next to a live gateway must not re-process the version that one is writing).
 import crypto from 'node:crypto';
 import { createLogger } from '../../../src/logger';
 import { DatasetProcessor } from '../../../src/modules/datasets/processor';
@@ -111,3 +112,49 @@ test('versions stuck PROCESSING are taken over on the periodic pass once their l
   // The live version's lease is still fresh: it is left alone until it lapses.
   expect(await status(live)).toBe('PROCESSING');
 });
+
+test('start-up recovery takes over only versions with no live holder: lapsed at once, its own pre-crash lease after a second look', async () => {
+  const key = tenant.keys.MEMBER;
+  const ds = await createDataset(t, key, 'SEQUENCE');
+  const stuckVersion = async (leaseAgeMs: number) => {
+    const v = await createVersion(t, key, ds, { sequence: { length: 16, features: 2 } });
+    const up = await uploadFile(t, key, v, 'waves.jsonl', tinySequenceJsonl(32, 16));
+    expect(up.body.errors).toBeUndefined();
+    await t.platform.db.prisma.datasetVersion.update({ where: { id: v }, data: { status: 'PROCESSING', processingStartedAt: new Date(Date.now() - leaseAgeMs) } });
+    return v;
+  };
+  const status = async (id: string) => (await t.platform.db.prisma.datasetVersion.findUniqueOrThrow({ where: { id } })).status;
+  // A short lease so the second look comes within the test (real default: 10 minutes, i.e. 5 minutes).
+  const lease = 1_500;
+  const restarted = new DatasetProcessor(t.platform.db.prisma, t.platform.store, log, { baseDelayMs: 100, maxDelayMs: 100, maxRetries: 1, leaseMs: lease }, { inline: true, tenantScope: () => tenants });
+  // The previous test leaves a version PROCESSING with a fresh lease ("live"): out of this test's count.
+  await t.platform.db.prisma.datasetVersion.updateMany({ where: { tenantId: tenant.id, status: 'PROCESSING' }, data: { status: 'FAILED' } });
+  try {
+    const lapsed = await stuckVersion(lease); // not renewed for two renewal periods: nobody holds it
+    const ownPreCrash = await stuckVersion(0); // renewed just before this gateway was killed; nobody renews it now
+    const peers = await stuckVersion(0); // a live gateway is writing it and keeps renewing its lease
+    const renewing = setInterval(() => {
+      // (Prisma queries run when awaited: catch() starts this one.)
+      t.platform.db.prisma.datasetVersion.updateMany({ where: { id: peers, status: 'PROCESSING' }, data: { processingStartedAt: new Date() } }).catch(() => undefined);
+    }, lease / 4);
+    try {
+      const { now, followUp } = await restarted.recoverAtStartup(new Date());
+      expect(now).toBe(1);
+      expect(restarted.holds(lapsed)).toBe(true);
+      expect(restarted.holds(ownPreCrash)).toBe(false);
+      expect(restarted.holds(peers)).toBe(false);
+      expect(await followUp).toBe(1); // its lease did not move: taken over; the peer's moved: left alone
+      await restarted.idle();
+    } finally {
+      clearInterval(renewing);
+    }
+    expect(await status(lapsed)).toBe('READY');
+    expect(await status(ownPreCrash)).toBe('READY');
+    expect(await status(peers)).toBe('PROCESSING');
+    expect(restarted.holds(peers)).toBe(false);
+    await t.platform.db.prisma.datasetVersion.update({ where: { id: peers }, data: { status: 'FAILED' } });
+  } finally {
+    await restarted.close();
+  }
+});
+
