@@ -23,6 +23,11 @@ const EnvSchema = z.object({
     PRETEXT_PUBLIC_URL: z.url().optional(),
     PRETEXT_DATA_DIR: z.string().min(1).default('.pretext'),
     DATABASE_URL: postgresUrl.optional(),
+    /**
+     * Owner credentials for migrations (DDL) only; when set, DATABASE_URL is the runtime login role, which must not
+     * own the tables (README "Security": `pretext db create-runtime-role`). Unset: DATABASE_URL does both.
+     */
+    DATABASE_MIGRATION_URL: postgresUrl.optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     PRETEXT_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters (use a random secret)').optional(),
     S3_BUCKET: z.string().min(3).optional(),
@@ -137,6 +142,8 @@ function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   }
   // Toggle as a union: naming a bucket switches to S3; its other settings mean nothing without one.
   if (!env.S3_BUCKET && (env.S3_ENDPOINT || hasId)) problems.push('S3_BUCKET: required when S3_ENDPOINT or S3 credentials are set');
+  // The embedded database has one role; separate migration credentials only mean something on a Postgres server.
+  if (env.DATABASE_MIGRATION_URL && !env.DATABASE_URL) problems.push('DATABASE_URL: required when DATABASE_MIGRATION_URL is set (the runtime role\'s URL)');
   const body = Number(env.MAX_BODY_BYTES ?? 1_048_576);
   const inference = Number(env.MAX_INFERENCE_BODY_BYTES ?? 16 * 2 ** 20);
   if (Number.isFinite(body) && Number.isFinite(inference) && inference < body) {
@@ -156,7 +163,10 @@ export type StorageConfig =
       credentials?: { accessKeyId: string; secretAccessKey: string };
     };
 
-export type DatabaseConfig = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'embedded'; dataDir: string; poolSize: number };
+export type DatabaseConfig =
+  /** `migrationUrl`: migrations run with it (the owner) and every runtime query with `url` (a non-owner role). */
+  | { kind: 'postgres'; url: string; migrationUrl?: string; poolSize: number }
+  | { kind: 'embedded'; dataDir: string; poolSize: number };
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -310,7 +320,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : parsed.error.issues.map((i) => {
           const name = i.path.join('.') || '(environment)';
           const value = typeof i.path[0] === 'string' ? env[i.path[0]] : undefined;
-          return `${name}: ${i.message}${value !== undefined && !/SECRET|KEY/.test(name) ? ` (got "${value}")` : ''}`;
+          // Secrets are not echoed; database URLs count as secrets (they carry passwords).
+          return `${name}: ${i.message}${value !== undefined && !/SECRET|KEY|DATABASE_.*URL/.test(name) ? ` (got "${value}")` : ''}`;
         })),
     ...crossFieldProblems(env),
   ];
@@ -340,7 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.PRETEXT_PUBLIC_URL ? { publicUrl: e.PRETEXT_PUBLIC_URL.replace(/\/$/, '') } : {}),
     dataDir,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? { kind: 'postgres', url: e.DATABASE_URL, ...(e.DATABASE_MIGRATION_URL ? { migrationUrl: e.DATABASE_MIGRATION_URL } : {}), poolSize: e.DATABASE_POOL_SIZE }
       : { kind: 'embedded', dataDir: path.join(dataDir, 'pgdata'), poolSize: e.DATABASE_POOL_SIZE },
     storage,
     ...(e.PRETEXT_ADMIN_KEY ? { adminKey: e.PRETEXT_ADMIN_KEY } : {}),

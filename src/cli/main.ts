@@ -23,6 +23,10 @@ export const COMMANDS: Entry[] = [
     load: () => require('./commands/serve') as CommandModule,
   },
   {
+    commands: [{ term: 'db', description: 'Database administration (owner credentials: DATABASE_MIGRATION_URL, else DATABASE_URL)' }],
+    load: () => require('./commands/db') as CommandModule,
+  },
+  {
     commands: [{ term: 'tenant', description: 'Manage tenants (platform operator key required)' }],
     load: () => require('./commands/tenant') as CommandModule,
   },

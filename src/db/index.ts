@@ -1,9 +1,11 @@
 // Opens the configured database: a real Postgres URL, or the embedded PGlite under the data dir. Either way the
-// schema is migrated before the first query.
+// schema is migrated before the first query: with DATABASE_MIGRATION_URL (the tables' owner) when it is set, and
+// then every query runs as DATABASE_URL's role, which must own nothing (src/db/runtime-role.ts).
 import type { DatabaseConfig } from '../config';
 import { createPrismaClient, type Db } from './client';
 import { startEmbeddedPostgres } from './embedded';
 import { migrate } from './migrate';
+import { assertRuntimeRole } from './runtime-role';
 
 export interface Database {
   prisma: Db;
@@ -20,8 +22,11 @@ export async function openDatabase(cfg: DatabaseConfig, opts: { extraConnections
       ? await startEmbeddedPostgres({ dataDir: cfg.dataDir, maxConnections: cfg.poolSize + 2 + (opts.extraConnections ?? 0) })
       : undefined;
   const url = embedded ? embedded.url : (cfg as { url: string }).url;
+  const migrationUrl = cfg.kind === 'postgres' ? cfg.migrationUrl : undefined;
   try {
-    await migrate(url);
+    await migrate(migrationUrl ?? url);
+    // Asking for separate credentials and then running as the owner anyway would be a silent downgrade.
+    if (migrationUrl) await assertRuntimeRole(url);
   } catch (err) {
     await embedded?.stop();
     throw err;

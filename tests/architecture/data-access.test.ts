@@ -22,6 +22,7 @@ const isPrismaClient = (to: string) => to.startsWith('src/db/generated/') || to.
 const DB_OUTSIDE_MODULES: Record<string, string> = {
   'src/platform.ts': 'the composition root opens the database and hands the client to createServices',
   'src/gateway/generated/resolvers.ts': 'graphql-codegen maps GraphQL types to Prisma row types (types only)',
+  'src/cli/commands/db.ts': 'operator setup: migrates and creates the runtime login role with the owner URL (no Prisma client)',
 };
 
 function edges(pred: (from: string, to: string, typeOnly: boolean) => boolean): string[] {

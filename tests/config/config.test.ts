@@ -32,6 +32,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ S3_BUCKET: 'bkt' }).storage).toMatchObject({ kind: 's3', forcePathStyle: false });
   });
 
+  test('DATABASE_MIGRATION_URL: owner credentials for migrations next to the runtime DATABASE_URL, never alone', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgresql://gw:pw@db/app', DATABASE_MIGRATION_URL: 'postgresql://owner:secret@db/app' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://gw:pw@db/app', migrationUrl: 'postgresql://owner:secret@db/app', poolSize: 5 });
+    expect(() => loadConfig({ DATABASE_MIGRATION_URL: 'postgresql://owner@db/app' })).toThrow(/DATABASE_URL: required when DATABASE_MIGRATION_URL is set/);
+    // A malformed URL is reported without echoing it (it may carry a password).
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql://gw@db/app', DATABASE_MIGRATION_URL: 'mysql://owner:hunter2@db' })).toThrow(/^(?![\s\S]*hunter2)[\s\S]*DATABASE_MIGRATION_URL: must be a postgres/);
+  });
+
   test('every bad variable is reported at once, with what was expected and without echoing secrets', () => {
     let err: ConfigError | undefined;
     try {

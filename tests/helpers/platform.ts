@@ -48,7 +48,8 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...overrides,
   });
-  return { config: { ...config, database: testDatabaseConfig() }, dataDir, operatorKey };
+  // A test that names its own database (e.g. a runtime role next to an owner URL) gets it; the rest the shared one.
+  return { config: { ...config, database: overrides.DATABASE_URL ? config.database : testDatabaseConfig() }, dataDir, operatorKey };
 }
 
 function lambdaEvent(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
