@@ -285,13 +285,18 @@ export class LocalObjectStore implements ObjectStore {
     await fsp.rm(this.uploadDir(uploadId), { recursive: true, force: true });
   }
 
-  async listMultipartUploads(prefix: string): Promise<PendingMultipart[]> {
+  async *listMultipartUploads(prefix: string, opts: { after?: { key: string; uploadId: string } } = {}): AsyncIterable<PendingMultipart> {
+    // The local store is the single-machine default: one folder per upload, read whole, then ordered as S3 does.
     const out: PendingMultipart[] = [];
     for (const id of await fsp.readdir(this.multipart)) {
       const m = JSON.parse(await fsp.readFile(path.join(this.multipart, id, 'upload.json'), 'utf8').catch(() => 'null')) as MultipartMeta | null;
       if (m && m.key.startsWith(prefix)) out.push({ key: m.key, uploadId: id, initiated: new Date(m.initiated) });
     }
-    return out.sort((a, b) => a.key.localeCompare(b.key));
+    const order = (a: { key: string; uploadId: string }, b: { key: string; uploadId: string }) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0;
+    out.sort(order);
+    const after = opts.after;
+    for (const u of out) if (!after || order(u, after) > 0) yield u;
   }
 
   async ping(): Promise<void> {

@@ -308,26 +308,25 @@ export class S3ObjectStore implements ObjectStore {
     await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
   }
 
-  async listMultipartUploads(prefix: string): Promise<PendingMultipart[]> {
-    const out: PendingMultipart[] = [];
-    let keyMarker: string | undefined;
-    let idMarker: string | undefined;
-    do {
+  async *listMultipartUploads(prefix: string, opts: { after?: { key: string; uploadId: string } } = {}): AsyncIterable<PendingMultipart> {
+    let keyMarker = opts.after?.key;
+    let idMarker = opts.after?.uploadId;
+    for (;;) {
       const page = await this.client.send(
         new ListMultipartUploadsCommand({
           Bucket: this.bucket,
           Prefix: prefix,
           ...(keyMarker ? { KeyMarker: keyMarker } : {}),
-          ...(idMarker ? { UploadIdMarker: idMarker } : {}),
+          ...(keyMarker && idMarker ? { UploadIdMarker: idMarker } : {}),
         }),
       );
       for (const u of page.Uploads ?? []) {
-        if (u.Key && u.UploadId) out.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
+        if (u.Key && u.UploadId) yield { key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) };
       }
-      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-    } while (keyMarker);
-    return out;
+      if (!page.IsTruncated || !page.NextKeyMarker) return;
+      keyMarker = page.NextKeyMarker;
+      idMarker = page.NextUploadIdMarker;
+    }
   }
 
   async ping(): Promise<void> {

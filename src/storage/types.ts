@@ -35,7 +35,11 @@ export interface ObjectStore {
   listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
   completeMultipart(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<{ etag: string }>;
   abortMultipart(key: string, uploadId: string): Promise<void>;
-  listMultipartUploads(prefix: string): Promise<PendingMultipart[]>;
+  /**
+   * Multipart uploads in progress under `prefix`, in (key, uploadId) order, page by page (a bucket may hold any
+   * number); `after` resumes after that upload (S3's KeyMarker + UploadIdMarker).
+   */
+  listMultipartUploads(prefix: string, opts?: { after?: { key: string; uploadId: string } }): AsyncIterable<PendingMultipart>;
   /** Removes the adapter's own leftovers of writes a crash interrupted (local folder only); returns how many. */
   sweepTemporaries?(olderThanMs: number): Promise<number>;
   /** Readiness check: throws when the store cannot be reached. */

@@ -111,7 +111,8 @@ async function audit(tenantId: string, acknowledged: Array<{ id: string }>): Pro
     const ok = blobKeys.has(o.key) || (shard !== null && ready.has(shard[1]!));
     if (!ok) out.orphanObjects += 1;
   }
-  out.multipartUploads = (await store.listMultipartUploads(`tenants/${tenantId}/`)).length;
+  out.multipartUploads = 0;
+  for await (const _ of store.listMultipartUploads(`tenants/${tenantId}/`)) out.multipartUploads += 1;
   for (const f of files) if (f.status === 'UPLOADED' && !(await store.head(f.storageKey))) out.missingObjects += 1;
   for (const v of versions) if (v.status === 'READY' && (!v.manifestKey || !(await store.head(v.manifestKey)))) out.missingManifests += 1;
   out.lostRows = acknowledged.filter((a) => !files.some((f) => f.id === a.id)).length;

@@ -66,6 +66,8 @@ export class DatasetReconciler {
   private readonly objectsPerPass: number;
   /** The last key the previous pass looked at (undefined: start from the beginning). */
   private cursor: string | undefined;
+  /** The same for multipart uploads in progress. */
+  private multipartCursor: { key: string; uploadId: string } | undefined;
 
   constructor(
     private readonly db: Db,
@@ -192,27 +194,47 @@ export class DatasetReconciler {
     }
   }
 
-  /** Multipart uploads with no file row (a crash between CreateMultipartUpload and the row's insert). */
+  /**
+   * Multipart uploads with no file row (a crash between CreateMultipartUpload and the row's insert). Bounded like the
+   * object pass: at most objectsPerPass uploads looked at, checked against the rows BATCH at a time, and the next pass
+   * resumes after the last one (a bucket with many uploads in progress is covered over several passes).
+   */
   private async abortUnrecordedMultiparts(cutoff: number): Promise<number> {
-    let pending;
+    let n = 0;
+    let seen = 0;
+    let last: { key: string; uploadId: string } | undefined;
+    let exhausted = true;
+    let batch: { key: string; uploadId: string }[] = [];
+    const sweep = async () => {
+      const rows = await this.db.datasetFile.findMany({ where: { uploadId: { in: batch.map((u) => u.uploadId) } }, select: { uploadId: true } });
+      const recorded = new Set(rows.map((r) => r.uploadId));
+      for (const u of batch) {
+        if (recorded.has(u.uploadId)) continue;
+        await this.store.abortMultipart(u.key, u.uploadId);
+        n += 1;
+      }
+      batch = [];
+    };
     try {
-      pending = await this.store.listMultipartUploads('tenants/');
+      for await (const u of this.store.listMultipartUploads('tenants/', this.multipartCursor ? { after: this.multipartCursor } : {})) {
+        if (seen >= this.objectsPerPass) {
+          exhausted = false;
+          break;
+        }
+        seen += 1;
+        last = { key: u.key, uploadId: u.uploadId };
+        if (!MULTIPART.test(u.key) || u.initiated.getTime() > cutoff) continue;
+        batch.push(u);
+        if (batch.length >= BATCH) await sweep();
+      }
     } catch (err) {
       // Stores without ListMultipartUploads (s3rver) leave these to the bucket's lifecycle rule.
       const name = (err as { name?: string }).name;
-      if (name === 'NotImplemented' || name === 'MethodNotAllowed') return 0;
+      if (name === 'NotImplemented' || name === 'MethodNotAllowed') return n;
       throw err;
     }
-    const stale = pending.filter((u) => MULTIPART.test(u.key) && u.initiated.getTime() <= cutoff);
-    if (stale.length === 0) return 0;
-    const rows = await this.db.datasetFile.findMany({ where: { uploadId: { in: stale.map((u) => u.uploadId) } }, select: { uploadId: true } });
-    const recorded = new Set(rows.map((r) => r.uploadId));
-    let n = 0;
-    for (const u of stale) {
-      if (recorded.has(u.uploadId)) continue;
-      await this.store.abortMultipart(u.key, u.uploadId);
-      n += 1;
-    }
+    if (batch.length) await sweep();
+    this.multipartCursor = exhausted ? undefined : last;
     return n;
   }
 }

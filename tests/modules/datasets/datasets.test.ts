@@ -248,7 +248,9 @@ describe('datasets API', () => {
     const swept = await t.platform.services.datasets.uploads.cleanupAbandoned(new Date(Date.now() + 48 * 3600 * 1000));
     expect(swept).toBeGreaterThanOrEqual(1);
     expect(await t.platform.db.prisma.datasetFile.count({ where: { versionId: v } })).toBe(0);
-    expect(await t.platform.store.listMultipartUploads(`tenants/${acme.id}/`)).toEqual([]);
+    const pending = [];
+    for await (const u of t.platform.store.listMultipartUploads(`tenants/${acme.id}/`)) pending.push(u);
+    expect(pending).toEqual([]);
   });
 
   test('deleting a dataset removes its rows, shards and unshared blobs; the name can be reused', async () => {

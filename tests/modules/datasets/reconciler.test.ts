@@ -158,3 +158,23 @@ test('start-up recovery takes over only versions with no live holder: lapsed at 
   }
 });
 
+
+test('multipart uploads in progress are listed page by page, at most objectsPerPass a pass, resuming after the last one', async () => {
+  const pending = async () => {
+    let n = 0;
+    for await (const _ of t.platform.store.listMultipartUploads(`tenants/${tenant.id}/uploads/`)) n += 1;
+    return n;
+  };
+  const before = await pending();
+  // Uploads a crash left with no file row (CreateMultipartUpload done, the row's insert never happened).
+  for (let i = 0; i < 5; i++) await t.platform.store.createMultipart(tenantKey(tenant.id, 'uploads', crypto.randomUUID()));
+  expect(await pending()).toBe(before + 5);
+  const perPass = 2;
+  const r = new DatasetReconciler(t.platform.db.prisma, t.platform.store, { cleanupAbandoned: async () => 0, purgeDeleted: async () => undefined }, 60_000, log, { objectsPerPass: perPass });
+  const later = new Date(Date.now() + 3_600_000);
+  const aborted: number[] = [];
+  for (let pass = 0; pass < 10 && (await pending()) > before; pass++) aborted.push((await r.run(later)).multipartUploads);
+  for (const n of aborted) expect(n).toBeLessThanOrEqual(perPass);
+  expect(aborted.reduce((a, b) => a + b, 0)).toBe(5);
+  expect(await pending()).toBe(before);
+});
