@@ -19,6 +19,13 @@ const EnvSchema = z.object({
     GRAPHQL_INTROSPECTION: bool.default(true),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    /**
+     * How long an idle keep-alive connection stays open. Longer than the idle timeouts of the proxies in front
+     * (an AWS ALB's is 60 s), so the proxy, not the gateway, closes idle connections: when the gateway closes first,
+     * a request the proxy (or a client) sends on that connection at the same moment fails with ECONNRESET / 502.
+     * Node's own default is 5 s.
+     */
+    HTTP_KEEP_ALIVE_SECONDS: z.coerce.number().min(1).max(3600).default(65),
     /** Public base URL of the gateway (used in presigned local-storage URLs); defaults to http://HOST:PORT. */
     PRETEXT_PUBLIC_URL: z.url().optional(),
     PRETEXT_DATA_DIR: z.string().min(1).default('.pretext'),
@@ -173,6 +180,8 @@ export interface Config {
   host: string;
   port: number;
   publicUrl?: string;
+  /** Idle keep-alive timeout of the HTTP server, ms (HTTP_KEEP_ALIVE_SECONDS). */
+  keepAliveMs: number;
   dataDir: string;
   database: DatabaseConfig;
   storage: StorageConfig;
@@ -349,6 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     ...(e.PRETEXT_PUBLIC_URL ? { publicUrl: e.PRETEXT_PUBLIC_URL.replace(/\/$/, '') } : {}),
+    keepAliveMs: e.HTTP_KEEP_ALIVE_SECONDS * 1000,
     dataDir,
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, ...(e.DATABASE_MIGRATION_URL ? { migrationUrl: e.DATABASE_MIGRATION_URL } : {}), poolSize: e.DATABASE_POOL_SIZE }

@@ -125,6 +125,10 @@ export async function startHttpServer(platform: Platform, opts: { port: number; 
   const server = http.createServer((req, res) => {
     if (!fast(req, res)) app(req, res);
   });
+  // See HTTP_KEEP_ALIVE_SECONDS (src/config.ts). Node requires the headers timeout to exceed the keep-alive one, or
+  // a connection reused just before the keep-alive expiry can be cut while its next request's headers arrive.
+  server.keepAliveTimeout = platform.config.keepAliveMs;
+  server.headersTimeout = platform.config.keepAliveMs + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, resolve);

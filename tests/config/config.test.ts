@@ -8,6 +8,9 @@ describe('loadConfig', () => {
     expect(c.database).toEqual({ kind: 'embedded', dataDir: path.resolve('.pretext/pgdata'), poolSize: 5 });
     expect(c.storage).toEqual({ kind: 'local', root: path.resolve('.pretext/objects') });
     expect(c.port).toBe(4000);
+    expect(c.keepAliveMs).toBe(65_000);
+    expect(loadConfig({ HTTP_KEEP_ALIVE_SECONDS: '120' }).keepAliveMs).toBe(120_000);
+    expect(() => loadConfig({ HTTP_KEEP_ALIVE_SECONDS: '0' })).toThrow(/HTTP_KEEP_ALIVE_SECONDS/);
     expect(c.env).toBe('production');
     expect(c.adminKey).toBeUndefined();
   });

@@ -21,6 +21,16 @@ describe('HTTP-only endpoints', () => {
     expect(await ready.json()).toEqual({ status: 'ok', checks: { database: 'ok', storage: 'ok' } });
   });
 
+  test('idle keep-alive connections outlive a proxy\'s idle timeout (HTTP_KEEP_ALIVE_SECONDS, default 65 s)', async () => {
+    // Node announces its keep-alive timeout to clients in the Keep-Alive header of every keep-alive response.
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = require('node:http').get(`${t.url}/healthz`, { agent: new (require('node:http').Agent)({ keepAlive: true }) }, resolve);
+      req.on('error', reject);
+    });
+    res.resume();
+    expect(res.headers['keep-alive']).toBe('timeout=65');
+  });
+
   test('/readyz reports 503 when storage is unreachable', async () => {
     const store = t.platform.store as { ping(): Promise<void> };
     const original = store.ping.bind(store);

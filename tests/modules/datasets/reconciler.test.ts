@@ -33,6 +33,22 @@ async function countUnder(prefix: string): Promise<number> {
   return n;
 }
 
+/**
+ * A maker of versions with one uploaded file, left PROCESSING as a gateway that died mid-finalize leaves them,
+ * their processing lease `leaseAgeMs` old (all in one new dataset of this file's tenant).
+ */
+async function stuckVersions(): Promise<(leaseAgeMs: number) => Promise<string>> {
+  const key = tenant.keys.MEMBER;
+  const ds = await createDataset(t, key, 'SEQUENCE');
+  return async (leaseAgeMs) => {
+    const v = await createVersion(t, key, ds, { sequence: { length: 16, features: 2 } });
+    const up = await uploadFile(t, key, v, 'waves.jsonl', tinySequenceJsonl(32, 16));
+    expect(up.body.errors).toBeUndefined();
+    await t.platform.db.prisma.datasetVersion.update({ where: { id: v }, data: { status: 'PROCESSING', processingStartedAt: new Date(Date.now() - leaseAgeMs) } });
+    return v;
+  };
+}
+
 test('a pass is bounded by objectsPerPass and the next resumes after its last key; a cycle visits every object once', async () => {
   const ready = await createReadyDatasetVersion(t.platform, tenant.id, [{ name: 'waves.jsonl', content: tinySequenceJsonl(48, 16) }], { modality: 'SEQUENCE', length: 16, features: 2 });
   const versionPrefix = ready.manifestKey.replace(/manifest\.json$/, '');
@@ -67,16 +83,7 @@ test('a pass is bounded by objectsPerPass and the next resumes after its last ke
 });
 
 test('versions stuck PROCESSING are taken over on the periodic pass once their lease lapsed, once across gateways', async () => {
-  const key = tenant.keys.MEMBER;
-  const ds = await createDataset(t, key, 'SEQUENCE');
-  /** A version with one uploaded file, left PROCESSING as a gateway that died mid-finalize leaves it. */
-  const stuckVersion = async (leaseAgeMs: number) => {
-    const v = await createVersion(t, key, ds, { sequence: { length: 16, features: 2 } });
-    const up = await uploadFile(t, key, v, 'waves.jsonl', tinySequenceJsonl(32, 16));
-    expect(up.body.errors).toBeUndefined();
-    await t.platform.db.prisma.datasetVersion.update({ where: { id: v }, data: { status: 'PROCESSING', processingStartedAt: new Date(Date.now() - leaseAgeMs) } });
-    return v;
-  };
+  const stuckVersion = await stuckVersions();
   const processor = t.platform.services.datasets.processor;
   const lease = processor.leaseMs;
   const dead = await stuckVersion(2 * lease); // its gateway died long ago
@@ -114,15 +121,7 @@ test('versions stuck PROCESSING are taken over on the periodic pass once their l
 });
 
 test('start-up recovery takes over only versions with no live holder: lapsed at once, its own pre-crash lease after a second look', async () => {
-  const key = tenant.keys.MEMBER;
-  const ds = await createDataset(t, key, 'SEQUENCE');
-  const stuckVersion = async (leaseAgeMs: number) => {
-    const v = await createVersion(t, key, ds, { sequence: { length: 16, features: 2 } });
-    const up = await uploadFile(t, key, v, 'waves.jsonl', tinySequenceJsonl(32, 16));
-    expect(up.body.errors).toBeUndefined();
-    await t.platform.db.prisma.datasetVersion.update({ where: { id: v }, data: { status: 'PROCESSING', processingStartedAt: new Date(Date.now() - leaseAgeMs) } });
-    return v;
-  };
+  const stuckVersion = await stuckVersions();
   const status = async (id: string) => (await t.platform.db.prisma.datasetVersion.findUniqueOrThrow({ where: { id } })).status;
   // A short lease so the second look comes within the test (real default: 10 minutes, i.e. 5 minutes).
   const lease = 1_500;
