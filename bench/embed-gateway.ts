@@ -64,6 +64,8 @@ export interface ServingBenchResult {
   singleRequestMs: number;
   p99AtHalfLoadMs: number;
   halfLoad: Phase;
+  /** The floor (http) at the same open-loop rate as halfLoad: the tail the machine and the runtime alone give. */
+  httpHalfLoad: Phase;
   graphqlSinglePng: Phase;
   graphqlBatchValues: Phase;
   workers: number;
@@ -222,6 +224,7 @@ export async function measureServing(ctx: ServingBenchContext): Promise<ServingB
     }, 'rest', ctx.log);
     const single = await measure(lg, { ...base, url: gqlUrl, bodies: singles, inputsPerRequest: 1, mode: closed(1) }, 'single request', ctx.log);
     const halfLoad = await measure(lg, { ...base, url: gqlUrl, bodies: singles, inputsPerRequest: 1, mode: { kind: 'open', ratePerSecond: Math.max(1, graphqlSingle.perSecond / 2) } }, 'half load', ctx.log);
+    const httpHalfLoad = await measure(lg, { ...base, url: floorUrl, headers: { 'content-type': 'application/json' }, bodies: floorBodies, inputsPerRequest: 1, mode: { kind: 'open', ratePerSecond: Math.max(1, graphqlSingle.perSecond / 2) } }, 'http at the half-load rate', ctx.log);
     const graphqlSinglePng = await measure(lg, { ...base, url: gqlUrl, bodies: pngs.map((png) => gqlBody(QUERY_B64, [{ image: png }])), inputsPerRequest: 1, mode: closed(ctx.concurrency) }, 'graphqlSingle PNG', ctx.log);
     const graphqlBatchValues = await measure(lg, { ...base, url: gqlUrl, bodies: batches(8).map((i) => gqlBody(QUERY_VALUES, i)), inputsPerRequest: BATCH, mode: closed(batchConcurrency) }, 'graphqlBatch values', ctx.log);
     return {
@@ -232,6 +235,7 @@ export async function measureServing(ctx: ServingBenchContext): Promise<ServingB
       singleRequestMs: single.p50Ms,
       p99AtHalfLoadMs: halfLoad.p99Ms,
       halfLoad,
+      httpHalfLoad,
       graphqlSinglePng,
       graphqlBatchValues,
       workers: config.inference.workers,

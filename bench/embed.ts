@@ -6,7 +6,8 @@
 //   graphqlBatch   GraphQL `embed`, 64 inputs per request
 //   graphqlSingle  GraphQL `embed`, one input per request at saturating concurrency
 //   rest           POST /v1/embeddings, one input per request
-// plus singleRequestMs (one caller), p99AtHalfLoadMs (open loop at half of graphqlSingle), GraphQL single with PNG
+// plus singleRequestMs (one caller), p99AtHalfLoadMs (open loop at half of graphqlSingle; extra.httpHalfLoad is the
+// floor at the same rate, the tail the machine and the runtime give without GraphQL), GraphQL single with PNG
 // inputs, and graphqlBatch answered with JSON values; the load comes from a separate process (bench/load-generator)
 // and each phase reports the CPU both sides used. PyTorch eager on the same architecture (same layers, widths,
 // strides, batch norm, in-graph scaling; NCHW) when `/usr/bin/python3` has torch (else torchPerSecond null); torch
@@ -56,7 +57,7 @@ export interface EmbedBenchResult {
   p99AtHalfLoadMs: number | null;
   /** The issue's done-when ratios. */
   ratios: { graphqlBatchVsRaw: number; graphqlSingleVsHttp: number; graphqlSingleVsRaw: number; p99AtHalfLoadVsSingle: number } | null;
-  extra: { halfLoad?: Phase; graphqlSinglePng?: Phase; graphqlBatchValues?: Phase; workers?: number; intraOpThreads?: number | null };
+  extra: { halfLoad?: Phase; httpHalfLoad?: Phase; graphqlSinglePng?: Phase; graphqlBatchValues?: Phase; workers?: number; intraOpThreads?: number | null };
   torchPerSecond: number | null;
   /** raw / torchPerSecond. */
   ortVsTorch: number | null;
@@ -168,7 +169,7 @@ export async function run(opts: EmbedBenchOptions = {}): Promise<EmbedBenchResul
         }
       : null,
     extra: serving
-      ? { halfLoad: serving.halfLoad, graphqlSinglePng: serving.graphqlSinglePng, graphqlBatchValues: serving.graphqlBatchValues, workers: serving.workers, intraOpThreads: serving.intraOpThreads }
+      ? { halfLoad: serving.halfLoad, httpHalfLoad: serving.httpHalfLoad, graphqlSinglePng: serving.graphqlSinglePng, graphqlBatchValues: serving.graphqlBatchValues, workers: serving.workers, intraOpThreads: serving.intraOpThreads }
       : {},
     torchPerSecond: torchBest === null ? null : round(torchBest),
     ortVsTorch: torchBest === null ? null : round(raw.perSecond / torchBest, 2),
