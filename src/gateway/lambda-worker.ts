@@ -8,6 +8,7 @@
 //   3. the dataset reconciler, at most once per reconcile interval per warm container.
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../config';
+import { withDatabaseSecret } from '../secrets/database-url';
 import { createPlatform, type Platform } from '../platform';
 
 export interface WorkerTickResult {
@@ -60,8 +61,16 @@ export function createWorkerTickHandler(platform: Platform): WorkerTickHandler {
 
 let cold: Promise<WorkerTickHandler> | undefined;
 
-/** The deployed handler: configuration from the Lambda environment. */
+/** The deployed handler: configuration from the Lambda environment (and the database secret it names). */
 export const handler: WorkerTickHandler = async (event, context) => {
-  cold ??= createPlatform(loadConfig(), { defaultMetrics: false }).then(createWorkerTickHandler);
+  // DATABASE_URL from DATABASE_SECRET_ARN first (the stack passes only the secret's ARN). A failed cold start is not
+  // kept: the next invocation tries again instead of failing until the container is recycled.
+  cold ??= withDatabaseSecret(process.env)
+    .then((env) => createPlatform(loadConfig(env), { defaultMetrics: false }))
+    .then(createWorkerTickHandler)
+    .catch((err: unknown) => {
+      cold = undefined;
+      throw err;
+    });
   return (await cold)(event, context);
 };

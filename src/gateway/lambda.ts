@@ -4,6 +4,7 @@ import { handlers, startServerAndCreateLambdaHandler } from '@as-integrations/aw
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import serverless from 'serverless-http';
 import { loadConfig } from '../config';
+import { withDatabaseSecret } from '../secrets/database-url';
 import { openRequestScope } from '../db/scope';
 import { createRestApp } from './http';
 import { createPlatform, type Platform } from '../platform';
@@ -56,8 +57,16 @@ export function createLambdaHandler(platform: Platform): LambdaHandler {
 
 let cold: Promise<LambdaHandler> | undefined;
 
-/** The deployed handler: configuration from the Lambda environment. */
+/** The deployed handler: configuration from the Lambda environment (and the database secret it names). */
 export const handler: LambdaHandler = async (event, context) => {
-  cold ??= createPlatform(loadConfig(), { defaultMetrics: false }).then(createLambdaHandler);
+  // DATABASE_URL from DATABASE_SECRET_ARN first (the stack passes only the secret's ARN). A failed cold start is not
+  // kept: the next invocation tries again instead of failing until the container is recycled.
+  cold ??= withDatabaseSecret(process.env)
+    .then((env) => createPlatform(loadConfig(env), { defaultMetrics: false }))
+    .then(createLambdaHandler)
+    .catch((err: unknown) => {
+      cold = undefined;
+      throw err;
+    });
   return (await cold)(event, context);
 };
