@@ -7,9 +7,8 @@
 //      every embedding space createSpace left BUILDING;
 //   3. the dataset reconciler, at most once per reconcile interval per warm container.
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { loadConfig } from '../config';
-import { withDatabaseSecret } from '../secrets/database-url';
-import { createPlatform, type Platform } from '../platform';
+import { coldStart } from './lambda-cold-start';
+import type { Platform } from '../platform';
 
 export interface WorkerTickResult {
   /** Dataset versions that were PROCESSING when the pass started (each is READY, FAILED or retried next tick). */
@@ -59,18 +58,7 @@ export function createWorkerTickHandler(platform: Platform): WorkerTickHandler {
   };
 }
 
-let cold: Promise<WorkerTickHandler> | undefined;
+const deployed = coldStart(createWorkerTickHandler);
 
 /** The deployed handler: configuration from the Lambda environment (and the database secret it names). */
-export const handler: WorkerTickHandler = async (event, context) => {
-  // DATABASE_URL from DATABASE_SECRET_ARN first (the stack passes only the secret's ARN). A failed cold start is not
-  // kept: the next invocation tries again instead of failing until the container is recycled.
-  cold ??= withDatabaseSecret(process.env)
-    .then((env) => createPlatform(loadConfig(env), { defaultMetrics: false }))
-    .then(createWorkerTickHandler)
-    .catch((err: unknown) => {
-      cold = undefined;
-      throw err;
-    });
-  return (await cold)(event, context);
-};
+export const handler: WorkerTickHandler = async (event, context) => (await deployed())(event, context);

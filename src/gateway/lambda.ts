@@ -3,11 +3,10 @@
 import { handlers, startServerAndCreateLambdaHandler } from '@as-integrations/aws-lambda';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import serverless from 'serverless-http';
-import { loadConfig } from '../config';
-import { withDatabaseSecret } from '../secrets/database-url';
+import { coldStart } from './lambda-cold-start';
 import { openRequestScope } from '../db/scope';
 import { createRestApp } from './http';
-import { createPlatform, type Platform } from '../platform';
+import type { Platform } from '../platform';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -55,18 +54,7 @@ export function createLambdaHandler(platform: Platform): LambdaHandler {
   };
 }
 
-let cold: Promise<LambdaHandler> | undefined;
+const deployed = coldStart(createLambdaHandler);
 
 /** The deployed handler: configuration from the Lambda environment (and the database secret it names). */
-export const handler: LambdaHandler = async (event, context) => {
-  // DATABASE_URL from DATABASE_SECRET_ARN first (the stack passes only the secret's ARN). A failed cold start is not
-  // kept: the next invocation tries again instead of failing until the container is recycled.
-  cold ??= withDatabaseSecret(process.env)
-    .then((env) => createPlatform(loadConfig(env), { defaultMetrics: false }))
-    .then(createLambdaHandler)
-    .catch((err: unknown) => {
-      cold = undefined;
-      throw err;
-    });
-  return (await cold)(event, context);
-};
+export const handler: LambdaHandler = async (event, context) => (await deployed())(event, context);
