@@ -18,7 +18,15 @@ export interface Database {
   cluster: rds.DatabaseCluster;
   /** Generated credentials (username, password, host, port, dbname) in Secrets Manager; never in plain env. */
   secret: secretsmanager.ISecret;
+  /**
+   * The runtime login role's credentials (same JSON shape): the role every query of the functions runs as, which
+   * owns nothing (README "Security"); `secret` (the cluster's owner) is used for migrations and to create this role.
+   */
+  runtimeSecret: secretsmanager.ISecret;
 }
+
+/** The runtime login role's name (src/db/runtime-role.ts creates it, a member of pretext_runtime). */
+export const RUNTIME_ROLE_NAME = 'pretext_gateway';
 
 /** Aurora Serverless v2 PostgreSQL in the isolated subnets, encrypted, credentials generated into Secrets Manager. */
 export function createDatabase(scope: Construct, props: DatabaseProps): Database {
@@ -36,5 +44,12 @@ export function createDatabase(scope: Construct, props: DatabaseProps): Database
     deletionProtection: (props.removalPolicy ?? RemovalPolicy.SNAPSHOT) !== RemovalPolicy.DESTROY,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
   });
-  return { cluster, secret: cluster.secret! };
+  // Generated like the owner's and attached to the cluster (the secret gets host, port, dbname), so the functions read
+  // both the same way. The password contains no characters that need quoting in a URL or in SQL.
+  const runtimeSecret = new rds.DatabaseSecret(scope, 'RuntimeDatabaseSecret', {
+    username: RUNTIME_ROLE_NAME,
+    dbname: props.databaseName ?? 'pretext',
+    excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+  }).attach(cluster);
+  return { cluster, secret: cluster.secret!, runtimeSecret };
 }

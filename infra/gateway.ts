@@ -14,7 +14,7 @@ import type { Construct } from 'constructs';
 export interface GatewayProps {
   vpc: ec2.IVpc;
   bucket: s3.IBucket;
-  database: { cluster: rds.DatabaseCluster; secret: secretsmanager.ISecret };
+  database: { cluster: rds.DatabaseCluster; secret: secretsmanager.ISecret; runtimeSecret: secretsmanager.ISecret };
   batch: { jobQueue: batch.IJobQueue; jobDefinition: batch.IJobDefinition };
   /**
    * The gateway bundle (built dist/ + production node_modules). Injected so synthesis (and its tests) never need a
@@ -35,7 +35,9 @@ export interface Gateway {
 
 /**
  * Environment the gateway's config module reads when it runs in this stack. DATABASE_URL is deliberately absent:
- * the function resolves DATABASE_SECRET_ARN at cold start, so the password never sits in the Lambda configuration.
+ * the function resolves DATABASE_SECRET_ARN (the runtime role, which owns nothing) and DATABASE_MIGRATION_SECRET_ARN
+ * (the owner: migrations, and creating the runtime role) at cold start, so no password sits in the Lambda
+ * configuration (src/secrets/database-url.ts).
  */
 export const GATEWAY_ENV = {
   dispatcher: 'DISPATCHER',
@@ -44,6 +46,8 @@ export const GATEWAY_ENV = {
   bucket: 'S3_BUCKET',
   bucketRegion: 'S3_REGION',
   databaseSecretArn: 'DATABASE_SECRET_ARN',
+  databaseMigrationSecretArn: 'DATABASE_MIGRATION_SECRET_ARN',
+  ensureRuntimeRole: 'DATABASE_ENSURE_RUNTIME_ROLE',
   datasetProcessing: 'DATASET_PROCESSING',
 } as const;
 
@@ -94,12 +98,15 @@ export function createBackendFunction(scope: Construct, props: GatewayProps, opt
       [GATEWAY_ENV.jobDefinition]: props.batch.jobDefinition.jobDefinitionArn,
       [GATEWAY_ENV.bucket]: props.bucket.bucketName,
       [GATEWAY_ENV.bucketRegion]: stack.region,
-      [GATEWAY_ENV.databaseSecretArn]: props.database.secret.secretArn,
+      [GATEWAY_ENV.databaseSecretArn]: props.database.runtimeSecret.secretArn,
+      [GATEWAY_ENV.databaseMigrationSecretArn]: props.database.secret.secretArn,
+      [GATEWAY_ENV.ensureRuntimeRole]: 'true',
     },
   });
   // Data: read/write the bucket (it issues the presigned URLs trainers and clients use); read the DB secret.
   props.bucket.grantReadWrite(fn);
   props.database.secret.grantRead(fn);
+  props.database.runtimeSecret.grantRead(fn);
   props.database.cluster.connections.allowDefaultPortFrom(fn, `${opts.id} to Aurora`);
 
   // Jobs: submit only to this queue with this job definition; terminate jobs (job ARNs are minted per job, so the

@@ -35,6 +35,11 @@ const EnvSchema = z.object({
      * own the tables (README "Security": `pretext db create-runtime-role`). Unset: DATABASE_URL does both.
      */
     DATABASE_MIGRATION_URL: postgresUrl.optional(),
+    /**
+     * With DATABASE_MIGRATION_URL: create (or update) DATABASE_URL's role at start-up, with DATABASE_URL's password,
+     * as `pretext db create-runtime-role` does (what the CDK stack sets: both come from generated secrets).
+     */
+    DATABASE_ENSURE_RUNTIME_ROLE: bool.default(false),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     PRETEXT_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters (use a random secret)').optional(),
     S3_BUCKET: z.string().min(3).optional(),
@@ -150,6 +155,7 @@ function crossFieldProblems(env: NodeJS.ProcessEnv): string[] {
   // Toggle as a union: naming a bucket switches to S3; its other settings mean nothing without one.
   if (!env.S3_BUCKET && (env.S3_ENDPOINT || hasId)) problems.push('S3_BUCKET: required when S3_ENDPOINT or S3 credentials are set');
   // The embedded database has one role; separate migration credentials only mean something on a Postgres server.
+  if (env.DATABASE_ENSURE_RUNTIME_ROLE && !env.DATABASE_MIGRATION_URL) problems.push('DATABASE_ENSURE_RUNTIME_ROLE: needs DATABASE_MIGRATION_URL (the owner creates the runtime role)');
   if (env.DATABASE_MIGRATION_URL && !env.DATABASE_URL) problems.push('DATABASE_URL: required when DATABASE_MIGRATION_URL is set (the runtime role\'s URL)');
   const body = Number(env.MAX_BODY_BYTES ?? 1_048_576);
   const inference = Number(env.MAX_INFERENCE_BODY_BYTES ?? 16 * 2 ** 20);
@@ -172,7 +178,7 @@ export type StorageConfig =
 
 export type DatabaseConfig =
   /** `migrationUrl`: migrations run with it (the owner) and every runtime query with `url` (a non-owner role). */
-  | { kind: 'postgres'; url: string; migrationUrl?: string; poolSize: number }
+  | { kind: 'postgres'; url: string; migrationUrl?: string; ensureRuntimeRole?: boolean; poolSize: number }
   | { kind: 'embedded'; dataDir: string; poolSize: number };
 
 export interface Config {
@@ -361,7 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveMs: e.HTTP_KEEP_ALIVE_SECONDS * 1000,
     dataDir,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, ...(e.DATABASE_MIGRATION_URL ? { migrationUrl: e.DATABASE_MIGRATION_URL } : {}), poolSize: e.DATABASE_POOL_SIZE }
+      ? { kind: 'postgres', url: e.DATABASE_URL, ...(e.DATABASE_MIGRATION_URL ? { migrationUrl: e.DATABASE_MIGRATION_URL, ...(e.DATABASE_ENSURE_RUNTIME_ROLE ? { ensureRuntimeRole: true } : {}) } : {}), poolSize: e.DATABASE_POOL_SIZE }
       : { kind: 'embedded', dataDir: path.join(dataDir, 'pgdata'), poolSize: e.DATABASE_POOL_SIZE },
     storage,
     ...(e.PRETEXT_ADMIN_KEY ? { adminKey: e.PRETEXT_ADMIN_KEY } : {}),

@@ -5,7 +5,7 @@ import type { DatabaseConfig } from '../config';
 import { createPrismaClient, type Db } from './client';
 import { startEmbeddedPostgres } from './embedded';
 import { migrate } from './migrate';
-import { assertRuntimeRole } from './runtime-role';
+import { assertRuntimeRole, createRuntimeRole } from './runtime-role';
 
 export interface Database {
   prisma: Db;
@@ -24,6 +24,12 @@ export async function openDatabase(cfg: DatabaseConfig, opts: { extraConnections
   const url = embedded ? embedded.url : (cfg as { url: string }).url;
   const migrationUrl = cfg.kind === 'postgres' ? cfg.migrationUrl : undefined;
   try {
+    if (migrationUrl && cfg.kind === 'postgres' && cfg.ensureRuntimeRole) {
+      // The deployed stack's case: both credentials are generated secrets, so the role is made from them (this
+      // migrates with the owner first); idempotent, so every cold start may run it.
+      const runtime = new URL(url);
+      await createRuntimeRole(migrationUrl, { name: decodeURIComponent(runtime.username), ...(runtime.password ? { password: decodeURIComponent(runtime.password) } : {}) });
+    }
     await migrate(migrationUrl ?? url);
     // Asking for separate credentials and then running as the owner anyway would be a silent downgrade.
     if (migrationUrl) await assertRuntimeRole(url);

@@ -39,6 +39,9 @@ describe('loadConfig', () => {
     const c = loadConfig({ DATABASE_URL: 'postgresql://gw:pw@db/app', DATABASE_MIGRATION_URL: 'postgresql://owner:secret@db/app' });
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://gw:pw@db/app', migrationUrl: 'postgresql://owner:secret@db/app', poolSize: 5 });
     expect(() => loadConfig({ DATABASE_MIGRATION_URL: 'postgresql://owner@db/app' })).toThrow(/DATABASE_URL: required when DATABASE_MIGRATION_URL is set/);
+    // DATABASE_ENSURE_RUNTIME_ROLE (the CDK stack's setting) creates DATABASE_URL's role with the owner's URL.
+    expect(loadConfig({ DATABASE_URL: 'postgresql://gw:pw@db/app', DATABASE_MIGRATION_URL: 'postgresql://o@db/app', DATABASE_ENSURE_RUNTIME_ROLE: 'true' }).database).toMatchObject({ ensureRuntimeRole: true });
+    expect(() => loadConfig({ DATABASE_URL: 'postgresql://gw@db/app', DATABASE_ENSURE_RUNTIME_ROLE: 'true' })).toThrow(/DATABASE_ENSURE_RUNTIME_ROLE: needs DATABASE_MIGRATION_URL/);
     // A malformed URL is reported without echoing it (it may carry a password).
     expect(() => loadConfig({ DATABASE_URL: 'postgresql://gw@db/app', DATABASE_MIGRATION_URL: 'mysql://owner:hunter2@db' })).toThrow(/^(?![\s\S]*hunter2)[\s\S]*DATABASE_MIGRATION_URL: must be a postgres/);
   });

@@ -80,11 +80,15 @@ describe('database', () => {
       Port: 5432,
     });
     template.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless', Engine: 'aurora-postgresql' });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 1);
-    // The cluster's credentials are resolved from that secret at deploy time, not written into the template.
+    // Two generated secrets, both attached to the cluster (host, port, dbname): the owner's and the runtime role's.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 2);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: Match.stringLikeRegexp('"username":"pretext_gateway"') }),
+    });
+    // The cluster's credentials are resolved from the owner's secret at deploy time, not written into the template.
     const cluster = Object.values(template.findResources('AWS::RDS::DBCluster'))[0] as any;
-    const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0]!;
+    const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) => !id.startsWith('RuntimeDatabaseSecret'))!;
     for (const field of ['MasterUsername', 'MasterUserPassword']) {
       const json = JSON.stringify(cluster.Properties[field]);
       if (field === 'MasterUsername' && json === '"pretext"') continue; // CDK inlines the fixed user name
@@ -116,7 +120,10 @@ describe('gateway', () => {
           AWS_BATCH_JOB_DEFINITION: Match.anyValue(),
           S3_BUCKET: { Ref: Match.stringLikeRegexp('^DataBucket') },
           S3_REGION: { Ref: 'AWS::Region' },
-          DATABASE_SECRET_ARN: Match.anyValue(),
+          // The runtime role's secret for queries, the owner's for migrations and for creating that role.
+          DATABASE_SECRET_ARN: { Ref: Match.stringLikeRegexp('^RuntimeDatabaseSecret') },
+          DATABASE_MIGRATION_SECRET_ARN: Match.objectLike({ Ref: Match.not(Match.stringLikeRegexp('^RuntimeDatabaseSecret')) }),
+          DATABASE_ENSURE_RUNTIME_ROLE: 'true',
           DATASET_PROCESSING: 'worker',
         }),
       },
@@ -134,6 +141,10 @@ describe('gateway', () => {
     const stmts = gatewayRoleStatements();
     const actions = stmts.flatMap((s) => asArray(s.Action));
     expect(actions).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject', 's3:DeleteObject*', 'secretsmanager:GetSecretValue']));
+    // Both database secrets (the runtime role's and the owner's), and only those.
+    const secretReads = stmts.filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue')).flatMap((s) => asArray(s.Resource));
+    expect(secretReads).toHaveLength(2);
+    expect(JSON.stringify(secretReads)).toMatch(/RuntimeDatabaseSecret/);
     const submit = stmts.find((s) => asArray(s.Action).includes('batch:SubmitJob'))!;
     expect(asArray(submit.Resource)).toHaveLength(2);
     expect(JSON.stringify(submit.Resource)).toMatch(/GpuJobQueue/);

@@ -3,6 +3,7 @@
 // protocol and records every request (nothing in the SDK is stubbed). The end-to-end case runs the deployed Lambda
 // handler itself (src/gateway/lambda.ts `handler`) with only the ARN in its environment, against the real Postgres
 // service (DATABASE_URL of the test run, else it is skipped: PGlite has no URL to put in a secret).
+import crypto from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,20 @@ describe('DATABASE_SECRET_ARN', () => {
     }
   });
 
+  test('the owner secret (DATABASE_MIGRATION_SECRET_ARN) becomes DATABASE_MIGRATION_URL beside the runtime one', async () => {
+    const OWNER = `${ARN}-owner`;
+    const sm = await fakeSecretsManager({ [ARN]: rds({ username: 'pretext_gateway', password: 'run' }), [OWNER]: rds({ username: 'pretext', password: 'own' }) });
+    try {
+      const env = await withDatabaseSecret({ DATABASE_SECRET_ARN: ARN, DATABASE_MIGRATION_SECRET_ARN: OWNER }, client(sm.endpoint));
+      expect(env.DATABASE_URL).toBe('postgresql://pretext_gateway:run@db.cluster.internal:5432/pretext');
+      expect(env.DATABASE_MIGRATION_URL).toBe('postgresql://pretext:own@db.cluster.internal:5432/pretext');
+      expect(sm.requests.map((r) => r.body.SecretId)).toEqual([ARN, OWNER]);
+      await expect(withDatabaseSecret({ DATABASE_URL: 'postgresql://x@h/db', DATABASE_MIGRATION_SECRET_ARN: 'nope' }, client(sm.endpoint))).rejects.toThrow(/^DATABASE_MIGRATION_SECRET_ARN nope: could not read the secret/);
+    } finally {
+      await sm.close();
+    }
+  });
+
   test('an explicit DATABASE_URL wins and nothing is asked; no ARN, nothing is asked', async () => {
     const sm = await fakeSecretsManager({ [ARN]: rds() });
     try {
@@ -84,18 +99,22 @@ describe('DATABASE_SECRET_ARN', () => {
   });
 
   const server = process.env.DATABASE_URL;
-  (server ? test : test.skip)('the deployed Lambda handler starts from the ARN alone and serves against the database in the secret', async () => {
+  (server ? test : test.skip)('the deployed Lambda handler starts from the two ARNs alone: it creates the runtime role, migrates as the owner and serves as the role', async () => {
     const own: OwnDatabase = await createOwnDatabase(server!, 'pretext_secret');
     const url = new URL(own.url);
-    const sm = await fakeSecretsManager({
-      [ARN]: JSON.stringify({ engine: 'postgres', username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) || 'unused', host: url.hostname, port: Number(url.port || 5432), dbname: url.pathname.slice(1) }),
-    });
+    const role = `pretext_gw_${crypto.randomBytes(4).toString('hex')}`;
+    const secretOf = (username: string, password: string) =>
+      JSON.stringify({ engine: 'postgres', username, password, host: url.hostname, port: Number(url.port || 5432), dbname: url.pathname.slice(1) });
+    const OWNER = `${ARN}-owner`;
+    const sm = await fakeSecretsManager({ [ARN]: secretOf(role, 'generated-runtime-password'), [OWNER]: secretOf(decodeURIComponent(url.username), decodeURIComponent(url.password) || 'unused') });
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pretext-secret-'));
     const saved = { ...process.env };
-    // What infra/gateway.ts gives the function: the ARN, never DATABASE_URL (the SDK reads the endpoint override).
+    // What infra/gateway.ts gives the functions: the two ARNs, never a URL (the SDK reads the endpoint override).
     delete process.env.DATABASE_URL;
     Object.assign(process.env, {
       DATABASE_SECRET_ARN: ARN,
+      DATABASE_MIGRATION_SECRET_ARN: OWNER,
+      DATABASE_ENSURE_RUNTIME_ROLE: 'true',
       AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
@@ -104,6 +123,9 @@ describe('DATABASE_SECRET_ARN', () => {
       LOG_LEVEL: 'silent',
       DATASET_PROCESSING: 'worker',
     });
+    const { Client } = await import('pg');
+    const admin = new Client({ connectionString: own.url });
+    await admin.connect();
     try {
       const { handler } = await import('../../src/gateway/lambda');
       const res = (await handler(
@@ -120,21 +142,28 @@ describe('DATABASE_SECRET_ARN', () => {
       )) as { statusCode: number; body: string };
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ status: 'ok', checks: { database: 'ok', storage: 'ok' } });
-      expect(sm.requests.map((r) => r.body.SecretId)).toEqual([ARN]);
-      // The database in the secret is the one migrated and used (not an embedded one under the data dir).
-      const { Client } = await import('pg');
-      const c = new Client({ connectionString: own.url });
+      expect(sm.requests.map((r) => r.body.SecretId)).toEqual([ARN, OWNER]);
+      // The database in the secrets was migrated (not an embedded one under the data dir) ...
+      expect(Number((await admin.query('SELECT count(*) FROM _prisma_migrations')).rows[0].count)).toBeGreaterThan(0);
+      expect(fs.existsSync(path.join(dataDir, 'pgdata'))).toBe(false);
+      // ... the runtime role exists, owns nothing and may not bypass row-level security, and the gateway is connected as it.
+      const r = await admin.query('SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1', [role]);
+      expect(r.rows).toEqual([{ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false }]);
+      expect(Number((await admin.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = $1", [role])).rows[0].count)).toBe(0);
+      const sessions = await admin.query('SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND usename = $2', [url.pathname.slice(1), role]);
+      expect(Number(sessions.rows[0].count)).toBeGreaterThan(0);
+    } finally {
+      process.env = saved;
+      await admin.end();
+      await sm.close();
+      await own.drop();
+      const c = new Client({ connectionString: server! });
       await c.connect();
       try {
-        expect(Number((await c.query('SELECT count(*) FROM _prisma_migrations')).rows[0].count)).toBeGreaterThan(0);
+        await c.query(`DROP ROLE IF EXISTS ${role}`);
       } finally {
         await c.end();
       }
-      expect(fs.existsSync(path.join(dataDir, 'pgdata'))).toBe(false);
-    } finally {
-      process.env = saved;
-      await sm.close();
-      await own.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
