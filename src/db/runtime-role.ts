@@ -76,6 +76,9 @@ export async function createRuntimeRole(ownerUrl: string, role: RuntimeRole): Pr
   const client = new Client({ connectionString: ownerUrl });
   await client.connect();
   try {
+    // Many cold starts may run this at once (DATABASE_ENSURE_RUNTIME_ROLE): concurrent CREATE / ALTER ROLE of one role
+    // fail ("already exists", "tuple concurrently updated"), so they take turns. The lock ends with the session.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`pretext:runtime-role:${role.name}`]);
     const name = client.escapeIdentifier(role.name);
     const password = role.password === undefined ? '' : ` PASSWORD ${client.escapeLiteral(role.password)}`;
     const exists = ((await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.name])).rowCount ?? 0) > 0;

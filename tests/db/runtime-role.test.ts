@@ -64,6 +64,7 @@ serverOnly('runtime login role that owns nothing (skipped without DATABASE_URL: 
   const suffix = crypto.randomBytes(4).toString('hex');
   const roleName = `pretext_rt_${suffix}`;
   const unsafeName = `pretext_rt_unsafe_${suffix}`;
+  const racedName = `pretext_race_${suffix}`;
   const password = crypto.randomBytes(16).toString('hex');
   let own: OwnDatabase;
   let runtimeUrl: string;
@@ -89,6 +90,7 @@ serverOnly('runtime login role that owns nothing (skipped without DATABASE_URL: 
     await withClient(process.env.DATABASE_URL!, async (c) => {
       await c.query(`DROP ROLE IF EXISTS ${roleName}`);
       await c.query(`DROP ROLE IF EXISTS ${unsafeName}`);
+      await c.query(`DROP ROLE IF EXISTS ${racedName}`);
     });
   });
 
@@ -101,6 +103,10 @@ serverOnly('runtime login role that owns nothing (skipped without DATABASE_URL: 
     expect(attrs).toEqual({ rolcanlogin: true, rolsuper: false, rolbypassrls: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, runtime: true, owned: 0 });
     expect(owner).not.toBe(roleName);
     expect(await createRuntimeRole(own.url, { name: roleName, password })).toEqual({ created: false });
+    // Many cold starts at once (DATABASE_ENSURE_RUNTIME_ROLE in the CDK stack): they take turns, none fails.
+    expect(await Promise.all(Array.from({ length: 4 }, () => createRuntimeRole(own.url, { name: roleName, password })))).toEqual(Array(4).fill({ created: false }));
+    const raced = await Promise.all(Array.from({ length: 4 }, () => createRuntimeRole(own.url, { name: racedName, password })));
+    expect(raced.filter((r) => r.created)).toHaveLength(1);
     expect(await db!.prisma.$queryRaw<Array<{ u: string }>>`SELECT current_user AS u`).toEqual([{ u: roleName }]);
   });
 
