@@ -25,12 +25,13 @@ export async function openDatabase(cfg: DatabaseConfig, opts: { extraConnections
   const migrationUrl = cfg.kind === 'postgres' ? cfg.migrationUrl : undefined;
   try {
     if (migrationUrl && cfg.kind === 'postgres' && cfg.ensureRuntimeRole) {
-      // The deployed stack's case: both credentials are generated secrets, so the role is made from them (this
-      // migrates with the owner first); idempotent, so every cold start may run it.
+      // The deployed stack's case: both credentials are generated secrets, so the role is made from them; this
+      // migrates with the owner first, and is idempotent, so every cold start may run it.
       const runtime = new URL(url);
       await createRuntimeRole(migrationUrl, { name: decodeURIComponent(runtime.username), ...(runtime.password ? { password: decodeURIComponent(runtime.password) } : {}) });
+    } else {
+      await migrate(migrationUrl ?? url);
     }
-    await migrate(migrationUrl ?? url);
     // Asking for separate credentials and then running as the owner anyway would be a silent downgrade.
     if (migrationUrl) await assertRuntimeRole(url);
   } catch (err) {

@@ -13,12 +13,22 @@ class Counted implements BucketTaker {
   costs: number[] = [];
   /** While set, every statement waits for it first (a slow database), still running the real one afterwards. */
   gate: Promise<void> | null = null;
+  private readonly pending: Promise<unknown>[] = [];
   constructor(private readonly inner: PostgresBuckets) {}
-  async take(tenantId: string, kind: BucketKind, cost: number, fallback: number) {
+  take(tenantId: string, kind: BucketKind, cost: number, fallback: number) {
     this.calls++;
     this.costs.push(cost);
-    if (this.gate) await this.gate;
-    return this.inner.take(tenantId, kind, cost, fallback);
+    const gate = this.gate;
+    const run = (async () => {
+      if (gate) await gate;
+      return this.inner.take(tenantId, kind, cost, fallback);
+    })();
+    this.pending.push(run);
+    return run;
+  }
+  /** Resolves once every statement started so far has answered (background renewals included). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.pending);
   }
 }
 
@@ -116,7 +126,7 @@ describe('leased rate buckets', () => {
       release();
       shared.gate = null;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await shared.settled();
     // The top-up drew what the lease had spent (it held 998 when the renewal started), never more than a lease.
     expect(shared.costs.at(-1)).toBe(1000 - 998);
     clock = 1500; // the first lease's expiry has passed; the renewed one serves
@@ -147,7 +157,7 @@ describe('leased rate buckets', () => {
     await db.prisma.tenant.update({ where: { id }, data: { requestsPerMinute: 1 } });
     clock = 600;
     expect((await leases.take(id, 'requests', 1, 0)).perMinute).toBeNull(); // served from memory; renewal starts
-    await new Promise((r) => setTimeout(r, 50));
+    await shared.settled();
     // The renewal took the one token the limit allows; the next request is refused by the shared bucket.
     expect(await leases.take(id, 'requests', 1, 0)).toMatchObject({ allowed: true, perMinute: 1 });
     expect(await leases.take(id, 'requests', 1, 0)).toMatchObject({ allowed: false, perMinute: 1 });
