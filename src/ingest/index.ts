@@ -6,6 +6,7 @@ export { ingestStoreFrom, type IngestStore, type PlatformStoreLike } from './sto
 export type { SourceFile, Example } from './source';
 export { detectFromName, ACCEPTED_EXTENSIONS, type FormatId } from './detect';
 export { processDatasetVersion, manifestKey, type ProcessOptions, type UploadedFile } from './process';
+export { processPart, mergeParts, partPrefix, partResultKey, unitsForPart, type PartResult, type PartSpec, type PartOptions, type MergeOptions } from './parts';
 export { readShards, readManifest, type ReadShardsOptions } from './shard-reader';
 export { shardKey } from './shard-writer';
 export { loadDatasetFromPath, type LoadOptions, type LoadedDataset } from './load';

@@ -42,10 +42,11 @@ export async function* readShards(store: IngestStore, manifest: Manifest, opts: 
     const pixels = table.getChild('pixels');
     const values = table.getChild('values');
     const length = table.getChild('length');
+    const offset = shard.indexOffset ?? 0;
     for (let i = 0; i < table.numRows; i++) {
       const s = splits.get(i) as Split;
       if (split && s !== split) continue;
-      const base = { index: index.get(i) as number, label: (label.get(i) as string | null) ?? null, split: s };
+      const base = { index: offset + (index.get(i) as number), label: (label.get(i) as string | null) ?? null, split: s };
       switch (manifest.shape.modality) {
         case 'TEXT':
           yield { ...base, modality: 'TEXT', text: text!.get(i) as string };

@@ -51,3 +51,41 @@ export function countTokens(text: string): number {
   }
   return n;
 }
+
+/** RunningStats as plain JSON (a sharded processing job's part result carries its part's statistics). */
+export interface RunningStatsJson {
+  rows: number;
+  splits: Record<Split, number>;
+  labelHistogram: Record<string, number>;
+  characters: number;
+  tokens: number;
+  /** null when the part holds no sequence rows (JSON has no Infinity). */
+  minLength: number | null;
+  maxLength: number;
+  totalLength: number;
+}
+
+export function statsToJson(s: RunningStats): RunningStatsJson {
+  return {
+    rows: s.rows,
+    splits: { ...s.splits },
+    labelHistogram: Object.fromEntries(s.labelHistogram),
+    characters: s.characters,
+    tokens: s.tokens,
+    minLength: Number.isFinite(s.minLength) ? s.minLength : null,
+    maxLength: s.maxLength,
+    totalLength: s.totalLength,
+  };
+}
+
+/** Adds a part's statistics into `into` (sums, min/max, histogram union): the merge of two disjoint row sets. */
+export function mergeStats(into: RunningStats, part: RunningStatsJson): void {
+  into.rows += part.rows;
+  for (const k of ['train', 'validation', 'test'] as const) into.splits[k] += part.splits[k];
+  for (const [label, n] of Object.entries(part.labelHistogram)) into.labelHistogram.set(label, (into.labelHistogram.get(label) ?? 0) + n);
+  into.characters += part.characters;
+  into.tokens += part.tokens;
+  if (part.minLength !== null) into.minLength = Math.min(into.minLength, part.minLength);
+  into.maxLength = Math.max(into.maxLength, part.maxLength);
+  into.totalLength += part.totalLength;
+}

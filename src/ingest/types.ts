@@ -36,6 +36,11 @@ export interface ShardRef {
   sha256: string;
   /** Rows of each split in this shard (lets a reader skip shards without rows of the split it wants). */
   splits?: Record<Split, number>;
+  /**
+   * Added to the shard's stored row indices. Shards written by one copy of a sharded processing job number their
+   * rows from 0 within that copy (src/ingest/parts.ts); absent = 0.
+   */
+  indexOffset?: number;
 }
 
 export interface SourceFileRef { name: string; bytes: number; sha256: string }
