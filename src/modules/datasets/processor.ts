@@ -12,30 +12,35 @@
 // not renewed for two renewal periods, leaseMs / 2), and looks once more at the rest after leaseMs / 2: a version
 // whose lease is still the value seen at start-up had no live holder (its own pre-crash lease, typically) and is
 // taken over with a compare-and-set on that value; one whose lease moved is left to the process renewing it.
-import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Db, Prisma } from '../../db/client';
 import { unscoped } from '../../db/scope';
 import { IngestError, ingestStoreFrom, processDatasetVersion, type Manifest, type RowShape, type UploadedFile } from '../../ingest';
 import { storageUnavailableIn, type ObjectStore } from '../../storage';
 import { versionPrefix } from './keys';
+import { lazyStream } from '../../storage/lazy-stream';
 
-/** A Readable now for an object the store opens asynchronously (ingest opens files synchronously). */
-function lazyStream(open: () => Promise<Readable>): Readable {
-  const out = new PassThrough();
-  open().then(
-    (s) => {
-      s.on('error', (err) => out.destroy(err));
-      s.pipe(out);
-    },
-    (err: Error) => out.destroy(err),
-  );
-  return out;
-}
 
 export function manifestSummary(m: Manifest): Prisma.InputJsonValue {
   const { shards, sources, ...rest } = m;
   return { ...rest, shardCount: shards.length, sourceCount: sources.length } as unknown as Prisma.InputJsonValue;
+}
+
+/** The version's `error` for a failure: the data's problems, a bad setting, or an internal error (no details). */
+export function processingFailure(err: unknown): Prisma.InputJsonValue {
+  const error =
+    err instanceof IngestError
+      ? { message: err.message, problems: err.problems, truncated: err.truncated }
+      : err instanceof RangeError
+        ? { message: err.message, problems: [], truncated: false }
+        : { message: 'Processing failed because of an internal error; try finalizing a new version', problems: [], truncated: false };
+  return error as unknown as Prisma.InputJsonValue;
+}
+
+/** Bytes a READY version's output holds: its shards plus the manifest. */
+export async function outputBytes(store: ObjectStore, manifest: Manifest, manifestKey: string): Promise<bigint> {
+  const manifestBytes = (await store.head(manifestKey))?.bytes ?? 0;
+  return BigInt(manifest.shards.reduce((s, x) => s + x.bytes, 0) + manifestBytes);
 }
 
 export interface ProcessorRetryOptions {
@@ -290,11 +295,10 @@ export class DatasetProcessor {
         split,
       });
       const manifestKey = `${prefix}/manifest.json`;
-      const manifestBytes = (await this.store.head(manifestKey))?.bytes ?? 0;
-      const shardBytes = manifest.shards.reduce((s, x) => s + x.bytes, 0) + manifestBytes;
+      const shardBytes = await outputBytes(this.store, manifest, manifestKey);
       const { count } = await this.db.datasetVersion.updateMany({
         where: { id: versionId, status: 'PROCESSING' },
-        data: { status: 'READY', stats: manifestSummary(manifest), manifestKey, shardBytes: BigInt(shardBytes), readyAt: new Date(), error: undefined },
+        data: { status: 'READY', stats: manifestSummary(manifest), manifestKey, shardBytes, readyAt: new Date(), error: undefined },
       });
       if (count === 0) await this.store.deletePrefix(`${prefix}/`); // deleted meanwhile: drop the output
       this.outages.delete(versionId);
@@ -304,16 +308,10 @@ export class DatasetProcessor {
       // Partial output that could not be deleted now is deleted by the retry's first step.
       if (storageUnavailableIn(err) && this.retryLater(versionId)) return;
       this.outages.delete(versionId);
-      const error =
-        err instanceof IngestError
-          ? { message: err.message, problems: err.problems, truncated: err.truncated }
-          : err instanceof RangeError
-            ? { message: err.message, problems: [], truncated: false }
-            : { message: 'Processing failed because of an internal error; try finalizing a new version', problems: [], truncated: false };
       if (!(err instanceof IngestError) && !(err instanceof RangeError)) this.log.error({ err, versionId }, 'dataset processing failed');
       await this.db.datasetVersion.updateMany({
         where: { id: versionId, status: 'PROCESSING' },
-        data: { status: 'FAILED', error: error as unknown as Prisma.InputJsonValue },
+        data: { status: 'FAILED', error: processingFailure(err) },
       });
     }
   }
