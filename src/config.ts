@@ -84,7 +84,18 @@ const EnvSchema = z.object({
      * `inline`: the process that finalizes a version also processes it (a long-lived server). `worker`: finalize only
      * marks it PROCESSING and the worker's tick processes it (serverless: a request Lambda freezes once it answers).
      */
-    DATASET_PROCESSING: z.enum(['inline', 'worker']).default('inline'),
+    DATASET_PROCESSING: z.enum(['inline', 'worker', 'job']).default('inline'),
+    /**
+     * `job` only: each finalized version is processed by a job on the configured dispatcher (an AWS Batch array job, a
+     * Kubernetes Indexed Job, local children), one copy per DATASET_JOB_BYTES_PER_PART of uploads, at most
+     * DATASET_JOB_MAX_PARTS copies; the worker tick merges their parts (src/modules/datasets/processing-jobs.ts).
+     */
+    PLATFORM_JOB_COMMAND: z.string().min(2).optional(),
+    DATASET_JOB_BYTES_PER_PART: z.coerce.number().int().min(1).default(512 * 2 ** 20),
+    DATASET_JOB_MAX_PARTS: z.coerce.number().int().min(1).max(10_000).default(64),
+    DATASET_JOB_CPUS: z.coerce.number().min(0.25).default(2),
+    DATASET_JOB_MEMORY_MB: z.coerce.number().int().min(128).default(4096),
+    DATASET_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(60).default(3600),
     /** Objects the dataset reconciler looks at per pass; the next pass resumes where this one stopped. */
     RECONCILE_OBJECTS_PER_PASS: z.coerce.number().int().min(1).default(10_000),
     /** Storage quota of tenants created without one. */
@@ -213,7 +224,9 @@ export interface Config {
     abandonedUploadMs: number;
     reconcileObjectsPerPass: number;
     defaultStorageQuotaBytes: bigint;
-    processing: 'inline' | 'worker';
+    processing: 'inline' | 'worker' | 'job';
+    /** DATASET_PROCESSING=job: how processing jobs are cut and what each copy gets. */
+    job: { command: string[]; bytesPerPart: number; maxParts: number; cpus: number; memoryMb: number; timeoutSeconds: number };
   };
   jobs: JobsConfig;
   rateLimits: { requestsPerMinute: number; inferenceInputsPerMinute: number };
@@ -307,17 +320,17 @@ export interface JobsConfig {
   trainerHome?: string;
 }
 
-function parseCommand(raw: string | undefined, local: boolean): string[] | string {
+function parseCommand(raw: string | undefined, local: boolean, name = 'TRAINER_COMMAND', entry = 'training/main.js'): string[] | string {
   // Local: next to this file (dist/src/config.js → dist/src/training/main.js), wherever the process was started.
   // Containers: the trainer image's working directory holds the same build.
-  if (raw === undefined) return local ? [process.execPath, path.join(__dirname, 'training', 'main.js')] : ['node', 'dist/src/training/main.js'];
+  if (raw === undefined) return local ? [process.execPath, path.join(__dirname, ...entry.split('/'))] : ['node', `dist/src/${entry}`];
   try {
     const v: unknown = JSON.parse(raw);
     if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.length > 0)) return v as string[];
   } catch {
     // fall through to the message below
   }
-  return 'TRAINER_COMMAND: must be a JSON array of non-empty strings, e.g. ["node","dist/src/training/main.js"]';
+  return `${name}: must be a JSON array of non-empty strings, e.g. ["node","dist/src/${entry}"]`;
 }
 
 export class ConfigError extends Error {
@@ -343,7 +356,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   problems.push(...dispatcherProblems(env));
   const trainerCommand = parseCommand(env.TRAINER_COMMAND, (env.DISPATCHER ?? 'local') === 'local');
   if (typeof trainerCommand === 'string') problems.push(trainerCommand);
-  if (!parsed.success || problems.length || typeof trainerCommand === 'string') throw new ConfigError(problems);
+  const platformJobCommand = parseCommand(env.PLATFORM_JOB_COMMAND, (env.DISPATCHER ?? 'local') === 'local', 'PLATFORM_JOB_COMMAND', 'jobs/platform-main.js');
+  if (typeof platformJobCommand === 'string') problems.push(platformJobCommand);
+  if (!parsed.success || problems.length || typeof trainerCommand === 'string' || typeof platformJobCommand === 'string') throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.PRETEXT_DATA_DIR);
   const storage: StorageConfig = e.S3_BUCKET
@@ -399,6 +414,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reconcileObjectsPerPass: e.RECONCILE_OBJECTS_PER_PASS,
       defaultStorageQuotaBytes: BigInt(e.DEFAULT_STORAGE_QUOTA_BYTES),
       processing: e.DATASET_PROCESSING,
+      job: {
+        command: platformJobCommand,
+        bytesPerPart: e.DATASET_JOB_BYTES_PER_PART,
+        maxParts: e.DATASET_JOB_MAX_PARTS,
+        cpus: e.DATASET_JOB_CPUS,
+        memoryMb: e.DATASET_JOB_MEMORY_MB,
+        timeoutSeconds: e.DATASET_JOB_TIMEOUT_SECONDS,
+      },
     },
     rateLimits: { requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE, inferenceInputsPerMinute: e.RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE },
     jobs: {

@@ -94,6 +94,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     log,
     operatorKeyHash: operator.hash,
     datasets: config.datasets,
+    storage: config.storage,
     inference: config.inference,
     jobs: {
       config: config.jobs,
@@ -108,7 +109,13 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   // process left behind, and reconcile the store with the rows from the worker tick (abandoned multipart uploads,
   // interrupted purges, objects orphaned by a crash).
   if (config.jobs.worker) {
-    void services.datasets.processor.recoverAtStartup().catch((err: unknown) => log.error({ err }, 'dataset recovery failed'));
+    const processingJobs = services.processingJobs;
+    if (processingJobs) {
+      // Processing runs as dispatched jobs: each tick submits, watches and merges them (nothing to recover here).
+      jobs.worker().every('datasets.processingJobs', config.jobs.pollMs, () => processingJobs.pass());
+    } else {
+      void services.datasets.processor.recoverAtStartup().catch((err: unknown) => log.error({ err }, 'dataset recovery failed'));
+    }
     jobs.worker().every('datasets.reconcile', Math.min(config.datasets.abandonedUploadMs, 3_600_000), () => services.datasets.reconciler.run());
   }
   const apollo = createApolloServer({ env: config.env, introspection: config.introspection, limits: config.limits, metrics, log });

@@ -32,7 +32,10 @@ export function createWorkerTickHandler(platform: Platform): WorkerTickHandler {
     await platform.jobs.worker().tick();
     let datasetVersions = 0;
     try {
-      datasetVersions = await services.datasets.processor.drain();
+      // DATASET_PROCESSING=job: the versions are processed by dispatched jobs; this pass submits and merges them.
+      datasetVersions = services.processingJobs
+        ? await services.processingJobs.pass().then((r) => r.submitted + r.running + r.ready + r.failed + r.retried)
+        : await services.datasets.processor.drain();
     } catch (err) {
       log.error({ err }, 'worker tick: dataset processing pass failed');
     }

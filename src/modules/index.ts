@@ -16,6 +16,8 @@ import { EmbeddingSpaces } from './models/spaces';
 import { InferenceUsage } from './models/usage';
 import { ProjectionService } from './models/projection';
 import { DatasetRowsService } from './datasets/rows';
+import { ProcessingJobs } from './datasets/processing-jobs';
+import type { Config } from '../config';
 import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
 import { PostgresBuckets, type BucketKind } from './limits/buckets';
@@ -40,6 +42,8 @@ export interface Services {
   projections: ProjectionService;
   /** Dataset rows by index (the console's map hover). */
   datasetRows: DatasetRowsService;
+  /** DATASET_PROCESSING=job: the worker tick's pass that dispatches and merges processing jobs; null otherwise. */
+  processingJobs: ProcessingJobs | null;
   inference: InferenceRuntime;
   experiments: RunServices['experiments'];
   runs: RunServices['runs'];
@@ -56,12 +60,24 @@ export interface ServiceDeps {
   log: Logger;
   operatorKeyHash: string | null;
   datasets: DatasetServiceDeps['cfg'];
+  /** The object store's settings, handed to platform jobs (DATASET_PROCESSING=job). */
+  storage?: Config['storage'];
   jobs: JobsDeps;
   /** The inference runtime's pool and batching (config.inference); default: on the event loop, default batching. */
   inference?: { workers: number; intraOpThreads?: number; maxBatchSize: number; maxWaitMs: number };
   rateLimits: RateLimitDefaults;
   /** Every rate-limit decision (the gateway's Prometheus counters). */
   observeRateLimit?: (kind: BucketKind, allowed: boolean, cost: number) => void;
+}
+
+function processingJobs(deps: ServiceDeps): ProcessingJobs {
+  if (!deps.storage) throw new Error('DATASET_PROCESSING=job needs the object store settings (ServiceDeps.storage) to hand to the jobs');
+  return new ProcessingJobs(deps.db, deps.store, deps.jobs.dispatcher, deps.log, {
+    job: deps.datasets.job,
+    storage: deps.storage,
+    maxAttempts: deps.jobs.config.maxAttempts,
+    ...(deps.jobs.tenantScope ? { tenantScope: deps.jobs.tenantScope } : {}),
+  });
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -75,7 +91,7 @@ export function createServices(deps: ServiceDeps): Services {
   const artifacts = new ModelArtifacts(deps.store);
   const inferenceUsage = new InferenceUsage(deps.db, deps.log);
   const serving = new ModelServing(models, artifacts, inference, inferenceUsage, limits);
-  const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log, deps.datasets.processing !== 'worker', deps.jobs.tenantScope);
+  const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log, deps.datasets.processing === 'inline', deps.jobs.tenantScope);
   const datasets = createDatasetServices({
     db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets, ...(deps.jobs.tenantScope ? { tenantScope: deps.jobs.tenantScope } : {}),
   });
@@ -94,6 +110,7 @@ export function createServices(deps: ServiceDeps): Services {
     datasets,
     projections: new ProjectionService(deps.db, deps.store),
     datasetRows: new DatasetRowsService(datasets, deps.store),
+    processingJobs: deps.datasets.processing === 'job' ? processingJobs(deps) : null,
     ...(({ lifecycle, ...rest }) => ({ ...rest, runLifecycle: lifecycle }))(createRunServices({ db: deps.db, store: deps.store, log: deps.log, jobs: deps.jobs, resolveModel: (t, ref) => models.resolve(t, ref) })),
   };
 }

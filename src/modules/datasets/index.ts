@@ -24,7 +24,7 @@ export function createDatasetServices(deps: DatasetServiceDeps): DatasetService 
   const processor = new DatasetProcessor(
     deps.db, deps.store, deps.log,
     { baseDelayMs: 500, maxDelayMs: 10_000, maxRetries: 120, leaseMs: Math.min(deps.cfg.abandonedUploadMs, 600_000) },
-    { inline: deps.cfg.processing !== 'worker', ...(deps.tenantScope ? { tenantScope: deps.tenantScope } : {}) },
+    { inline: deps.cfg.processing === 'inline', ...(deps.tenantScope ? { tenantScope: deps.tenantScope } : {}) },
   );
   // The reconciler's grace window is the abandoned-upload window: an object nothing references is an orphan once it
   // is older than the longest an upload may legitimately sit between its steps.
@@ -34,7 +34,8 @@ export function createDatasetServices(deps: DatasetServiceDeps): DatasetService 
     {
       cleanupAbandoned: (now) => uploads.cleanupAbandoned(now),
       purgeDeleted: (): Promise<void> => service.purgeDeleted(),
-      recoverStaleProcessing: (now) => processor.recoverStale(now),
+      // With processing jobs a version's liveness is its job's (ProcessingJobs); the lease is not renewed then.
+      ...(deps.cfg.processing === 'job' ? {} : { recoverStaleProcessing: (now: Date) => processor.recoverStale(now) }),
     },
     deps.cfg.abandonedUploadMs,
     deps.log,
