@@ -6,6 +6,7 @@ import {
   TerminateJobCommand,
   type JobDetail,
 } from '@aws-sdk/client-batch';
+import { arrayEnv, arraySizeOf } from './array';
 import { fromAwsError, invalidRequest } from './errors';
 import type { AwsBatchDispatcherOptions, Dispatcher, DispatchRequest, DispatchStatus } from './types';
 import { awsClientConfig, executionName, validateRequest } from './validate';
@@ -18,6 +19,11 @@ const MIN_ATTEMPT_SECONDS = 60;
  * fallback — ordering lives in the queue, see infra/batch.ts). The job definition fixes image, roles and logging;
  * a submission overrides only command, environment, GPU/VCPU/MEMORY and the attempt timeout. Batch retries are
  * switched off (attempts: 1): the run supervisor owns retries, so each attempt has its own externalId (the job id).
+ *
+ * An array request (arraySize > 1) is one Batch array job: the externalId is the parent's id, Batch starts `size`
+ * children with AWS_BATCH_JOB_ARRAY_INDEX set, and the parent's status is the set's (SUCCEEDED only when every
+ * child succeeded, FAILED when any failed). Terminating the parent terminates its children. Batch does not stop
+ * the other children when one fails; they run to their end unless the set is cancelled.
  */
 export class AwsBatchDispatcher implements Dispatcher {
   readonly name = 'aws-batch' as const;
@@ -46,15 +52,18 @@ export class AwsBatchDispatcher implements Dispatcher {
       { type: 'MEMORY' as const, value: String(memoryMb) },
       ...(gpus > 0 ? [{ type: 'GPU' as const, value: String(gpus) }] : []),
     ];
+    const size = arraySizeOf(req);
     try {
       const out = await this.client.send(
         new SubmitJobCommand({
           jobName: executionName(req, 128),
+          // Batch refuses size 1 (arrays are 2..10 000), and a plain job must stay exactly what it was.
+          ...(size > 1 ? { arrayProperties: { size } } : {}),
           jobQueue: this.opts.jobQueue,
           jobDefinition: this.opts.jobDefinition,
           containerOverrides: {
             command: req.command,
-            environment: Object.entries(req.env).map(([name, value]) => ({ name, value })),
+            environment: Object.entries(arrayEnv(req)).map(([name, value]) => ({ name, value })),
             resourceRequirements,
           },
           timeout: { attemptDurationSeconds: Math.max(MIN_ATTEMPT_SECONDS, req.timeoutSeconds) },
@@ -94,8 +103,17 @@ export class AwsBatchDispatcher implements Dispatcher {
   }
 }
 
-/** Batch job status → dispatcher state. STARTING (image pull, container start) still counts as PENDING. */
+/**
+ * Batch job status → dispatcher state. STARTING (image pull, container start) still counts as PENDING.
+ * An array parent (it carries arrayProperties.statusSummary) has no container of its own; its FAILED and RUNNING
+ * states get the children's counts as the reason, e.g. "3 of 8 children failed".
+ */
 export function batchJobStatus(job: JobDetail): DispatchStatus {
+  const summary = arraySummary(job);
+  if (summary !== undefined && (job.status === 'FAILED' || job.status === 'RUNNING')) {
+    const own = job.status === 'FAILED' ? job.statusReason : undefined;
+    return { state: job.status, reason: own ? `${summary} (${own})` : summary };
+  }
   const exitCode = job.container?.exitCode ?? job.attempts?.at(-1)?.container?.exitCode;
   const withCode = exitCode === undefined ? {} : { exitCode };
   const reason = job.statusReason ?? job.attempts?.at(-1)?.statusReason ?? job.container?.reason;
@@ -115,4 +133,20 @@ export function batchJobStatus(job: JobDetail): DispatchStatus {
     default:
       return { state: 'UNKNOWN', reason: `unrecognised AWS Batch status "${String(job.status)}"` };
   }
+}
+
+/** "3 of 8 children failed" (plus how many succeeded / are unfinished), or undefined for a job that is no array parent. */
+function arraySummary(job: JobDetail): string | undefined {
+  const counts = job.arrayProperties?.statusSummary;
+  if (!counts) return undefined;
+  const of = (k: string) => counts[k] ?? 0;
+  const size = job.arrayProperties?.size ?? Object.values(counts).reduce((a, b) => a + b, 0);
+  const unfinished = of('SUBMITTED') + of('PENDING') + of('RUNNABLE') + of('STARTING');
+  const parts = [
+    ...(of('FAILED') > 0 ? [`${of('FAILED')} of ${size} children failed`] : []),
+    `${of('SUCCEEDED')} of ${size} succeeded`,
+    ...(of('RUNNING') > 0 ? [`${of('RUNNING')} running`] : []),
+    ...(unfinished > 0 ? [`${unfinished} waiting`] : []),
+  ];
+  return parts.join(', ');
 }

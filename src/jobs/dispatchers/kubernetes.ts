@@ -2,6 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import type * as K8s from '@kubernetes/client-node';
+import { arrayEnv, arraySizeOf } from './array';
 import { DispatchError, isRetryable } from './errors';
 import type { Dispatcher, DispatchRequest, DispatchStatus, KubernetesDispatcherOptions } from './types';
 import { executionName, validateRequest } from './validate';
@@ -54,6 +55,11 @@ interface Clients {
  * retries), `activeDeadlineSeconds` as the time limit and `ttlSecondsAfterFinished` so finished Jobs clean
  * themselves up. GPUs are requested as the `nvidia.com/gpu` extended resource (NVIDIA device plugin).
  * externalId = `<namespace>/<job name>`.
+ *
+ * An array request (arraySize = N > 1) is one Indexed Job: `completions: N`, `parallelism: min(N, maxParallel)`,
+ * each pod gets JOB_COMPLETION_INDEX from Kubernetes (and PRETEXT_JOB_COUNT from us). `backoffLimitPerIndex: 0` and
+ * `maxFailedIndexes: 0` (Kubernetes ≥ 1.29) make the first failed index fail the Job, which then stops the other
+ * pods, and let the Job name its failed indexes in `status.failedIndexes`.
  */
 export class KubernetesDispatcher implements Dispatcher {
   readonly name = 'kubernetes' as const;
@@ -68,6 +74,10 @@ export class KubernetesDispatcher implements Dispatcher {
     const ttl = opts.ttlSecondsAfterFinished;
     if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0)) {
       throw new Error(`kubernetes dispatcher: ttlSecondsAfterFinished must be an integer >= 0, got ${ttl}.`);
+    }
+    const par = opts.maxParallel;
+    if (par !== undefined && (!Number.isInteger(par) || par < 1)) {
+      throw new Error(`kubernetes dispatcher: maxParallel must be an integer >= 1, got ${par}.`);
     }
   }
 
@@ -119,10 +129,10 @@ export class KubernetesDispatcher implements Dispatcher {
     }
     const status = kubernetesJobStatus(job);
     if (status.state !== 'SUCCEEDED' && status.state !== 'FAILED') return status;
-    // The Job object carries no exit code; the (single) pod does.
+    // The Job object carries no exit code; its pods do (for an Indexed Job that failed, a failed pod's).
     try {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` });
-      const exitCode = trainerExitCode(pods);
+      const exitCode = trainerExitCode(pods, status.state === 'FAILED');
       return exitCode === undefined ? status : { ...status, exitCode };
     } catch (err) {
       throw toDispatchError('listNamespacedPod', err);
@@ -143,12 +153,28 @@ export class KubernetesDispatcher implements Dispatcher {
     const { gpus, cpus, memoryMb } = req.resources;
     const quantities: Record<string, string> = { cpu: String(cpus), memory: `${memoryMb}Mi` };
     const limits = gpus > 0 ? { ...quantities, 'nvidia.com/gpu': String(gpus) } : quantities;
+    const size = arraySizeOf(req);
+    const indexed: Partial<K8s.V1JobSpec> =
+      size > 1
+        ? {
+            completionMode: 'Indexed',
+            completions: size,
+            parallelism: Math.min(size, this.opts.maxParallel ?? size),
+            // No retry of an index (the run supervisor owns retries) and the first failed index fails the whole Job.
+            backoffLimitPerIndex: 0,
+            maxFailedIndexes: 0,
+          }
+        : {};
     return {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { name, namespace: this.opts.namespace, labels, annotations },
       spec: {
+        // Kept for arrays too: an API server older than 1.29 drops the per-index fields, and the default
+        // backoffLimit (6) would then retry pods behind the supervisor's back. With both set, the first failure
+        // fails the Job either way.
         backoffLimit: 0,
+        ...indexed,
         activeDeadlineSeconds: req.timeoutSeconds,
         ttlSecondsAfterFinished: this.opts.ttlSecondsAfterFinished ?? DEFAULT_TTL_SECONDS,
         template: {
@@ -168,7 +194,7 @@ export class KubernetesDispatcher implements Dispatcher {
                 // `args` (Docker CMD), not `command` (ENTRYPOINT): Batch and ECS overrides replace CMD too, so the image's
                 // init entrypoint (tini, forwarding SIGTERM to node) stays in place on every backend.
                 args: req.command,
-                env: Object.entries(req.env).map(([n, value]) => ({ name: n, value })),
+                env: Object.entries(arrayEnv(req)).map(([n, value]) => ({ name: n, value })),
                 // requests = limits: Guaranteed QoS, so a busy node does not evict a long training run first.
                 resources: { requests: quantities, limits },
               },
@@ -208,16 +234,25 @@ export class KubernetesDispatcher implements Dispatcher {
   }
 }
 
-/** Job status → dispatcher state (conditions first; then active/ready pods). */
+/**
+ * Job status → dispatcher state (conditions first; then active/ready pods). SUCCEEDED needs the Complete condition
+ * and `succeeded >= completions` (an Indexed Job without maxFailedIndexes can complete with failed indexes).
+ * A failure names the failed indexes when the Job lists them (`status.failedIndexes`, e.g. "1,3-5").
+ */
 export function kubernetesJobStatus(job: K8s.V1Job): DispatchStatus {
   const s = job.status ?? {};
+  const completions = job.spec?.completions ?? 1;
   const cond = (type: string) => s.conditions?.find((c) => c.type === type && c.status === 'True');
+  const failedIndexes = s.failedIndexes ? `failed indexes ${s.failedIndexes} of ${completions}` : undefined;
   const failed = cond('Failed');
   if (failed) {
-    const reason = [failed.reason, failed.message].filter(Boolean).join(': ');
+    const reason = [failedIndexes, failed.reason, failed.message].filter(Boolean).join(': ');
     return { state: 'FAILED', reason: reason || 'Job failed' };
   }
-  if (cond('Complete')) return { state: 'SUCCEEDED' };
+  if (cond('Complete')) {
+    if ((s.succeeded ?? 0) >= completions) return { state: 'SUCCEEDED' };
+    return { state: 'FAILED', reason: `${failedIndexes ?? 'Job complete'}: only ${s.succeeded ?? 0} of ${completions} succeeded` };
+  }
   if ((s.active ?? 0) > 0) {
     // `ready` (Kubernetes ≥ 1.24) separates pods still pending (scheduling, image pull) from running ones.
     return s.ready === undefined || s.ready > 0 ? { state: 'RUNNING' } : { state: 'PENDING' };
@@ -225,14 +260,18 @@ export function kubernetesJobStatus(job: K8s.V1Job): DispatchStatus {
   return { state: 'PENDING' };
 }
 
-function trainerExitCode(pods: K8s.V1PodList): number | undefined {
+/** The trainer's exit code from the Job's pods; with `preferFailure`, a non-zero one if any pod has one. */
+function trainerExitCode(pods: K8s.V1PodList, preferFailure: boolean): number | undefined {
+  let first: number | undefined;
   for (const pod of pods.items ?? []) {
     const statuses = pod.status?.containerStatuses ?? [];
     const c = statuses.find((x) => x.name === CONTAINER_NAME) ?? statuses[0];
     const code = c?.state?.terminated?.exitCode ?? c?.lastState?.terminated?.exitCode;
-    if (code !== undefined) return code;
+    if (code === undefined) continue;
+    if (!preferFailure || code !== 0) return code;
+    first ??= code;
   }
-  return undefined;
+  return first;
 }
 
 function parseExternalId(externalId: string): { namespace: string; name: string } {

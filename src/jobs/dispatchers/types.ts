@@ -29,6 +29,14 @@ export interface DispatchRequest {
   resources: DispatchResources;
   /** Wall-clock limit for the attempt, enforced by the backend where it can (Batch, Kubernetes, local). */
   timeoutSeconds: number;
+  /**
+   * Array (sharded) job: start this many indexed copies of the same container under one externalId (1..10 000;
+   * absent or 1 = one plain execution). Each copy reads its index and the count with arrayIndexFromEnv
+   * (src/jobs/array-index.ts); every dispatcher sets PRETEXT_JOB_COUNT=<arraySize> for it. `timeoutSeconds` and
+   * `resources` apply to each copy. describe() reports the whole set: SUCCEEDED once every copy succeeded, FAILED as
+   * soon as the backend reports one failed (the reason names which), RUNNING/PENDING otherwise.
+   */
+  arraySize?: number;
 }
 
 export type DispatchState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'UNKNOWN';
@@ -67,6 +75,8 @@ export interface AwsClientOptions {
 
 export interface LocalOutputLine {
   externalId: string;
+  /** The copy's index within an array job (absent for a plain execution). */
+  index?: number;
   stream: 'stdout' | 'stderr';
   line: string;
 }
@@ -86,7 +96,10 @@ export interface LocalDispatcherOptions {
   baseEnv?: Record<string, string>;
   /** Each complete stdout/stderr line of every child. */
   onOutput?: (line: LocalOutputLine) => void;
-  /** Called once when an execution reaches SUCCEEDED or FAILED. */
+  /**
+   * Called once when an execution reaches SUCCEEDED or FAILED; for an array job once for the whole set, after its
+   * last child has exited.
+   */
   onExit?: (externalId: string, status: DispatchStatus) => void;
   /** How many finished executions describe() remembers (default 1000). */
   retainFinished?: number;
@@ -141,6 +154,8 @@ export interface KubernetesDispatcherOptions {
   tolerations?: Array<{ key: string; operator?: 'Exists' | 'Equal'; value?: string; effect?: string }>;
   serviceAccountName?: string;
   imagePullSecrets?: string[];
+  /** Pods of one array job (Indexed Job) running at once (default: all of them). */
+  maxParallel?: number;
 }
 
 export type DispatcherOptions =

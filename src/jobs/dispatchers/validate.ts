@@ -1,3 +1,5 @@
+import { JOB_COUNT_ENV, JOB_INDEX_ENV } from '../array-index';
+import { MAX_ARRAY_SIZE } from './array';
 import { invalidRequest } from './errors';
 import type { AwsClientOptions, DispatcherName, DispatchRequest } from './types';
 
@@ -23,6 +25,15 @@ export function validateRequest(dispatcher: DispatcherName, req: DispatchRequest
   if (!Number.isInteger(r.memoryMb) || r.memoryMb < 1) fail(`resources.memoryMb must be an integer >= 1, got ${r.memoryMb}.`);
   if (!Number.isInteger(req.timeoutSeconds) || req.timeoutSeconds < 1) {
     fail(`timeoutSeconds must be an integer >= 1, got ${req.timeoutSeconds}.`);
+  }
+  if (req.arraySize !== undefined) {
+    if (!Number.isInteger(req.arraySize) || req.arraySize < 1 || req.arraySize > MAX_ARRAY_SIZE) {
+      fail(`arraySize must be an integer from 1 to ${MAX_ARRAY_SIZE}, got ${req.arraySize}.`);
+    }
+    // The dispatcher owns these in an array job; a caller's value would silently disagree with the real set.
+    for (const name of [JOB_INDEX_ENV, JOB_COUNT_ENV]) {
+      if (req.arraySize > 1 && req.env?.[name] !== undefined) fail(`env "${name}" is set by the dispatcher for array jobs; leave it out.`);
+    }
   }
 }
 

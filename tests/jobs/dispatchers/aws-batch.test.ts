@@ -1,7 +1,7 @@
 /**
  * AWS Batch dispatcher. The SDK is REAL (@aws-sdk/client-batch, signing with fake static credentials, region
  * us-east-1); the endpoint is a loopback recorder (helpers/recorder.ts) that records each REST-JSON request and
- * answers with the service's JSON shapes. Nothing is stubbed inside the client.
+ * answers with the service's JSON shapes. Nothing is stubbed inside the client, for plain and array jobs alike.
  */
 import { AwsBatchDispatcher, DispatchError } from '../../../src/jobs/dispatchers';
 import { FAKE_CREDENTIALS, startRecorder, type Recorder, type RecorderResponse } from './helpers/recorder';
@@ -143,6 +143,65 @@ describe('AwsBatchDispatcher against a loopback Batch endpoint', () => {
     expect(err).toBeInstanceOf(DispatchError);
     expect(err).toMatchObject({ dispatcher: 'aws-batch', retryable, statusCode: status, code: type });
     expect((err as Error).message).toContain(`simulated ${type}`);
+  });
+
+  it('submits an array job: arrayProperties.size and PRETEXT_JOB_COUNT for the children', async () => {
+    answers['/v1/submitjob'] = { body: { jobArn: 'arn', jobName: 'x', jobId: 'parent-1' } };
+    await expect(d.submit(makeRequest({ arraySize: 8 }))).resolves.toEqual({ externalId: 'parent-1' });
+    const body = rec.requests[0]!.body;
+    expect(body.arrayProperties).toEqual({ size: 8 });
+    // Batch sets AWS_BATCH_JOB_ARRAY_INDEX per child itself; the count is ours to pass.
+    expect(body.containerOverrides.environment).toEqual([
+      { name: 'PRETEXT_JOB_TOKEN', value: 'jt_secret_123' },
+      { name: 'PRETEXT_GATEWAY_URL', value: 'https://api.pretext.example/graphql' },
+      { name: 'PRETEXT_JOB_COUNT', value: '8' },
+    ]);
+  });
+
+  it('submits arraySize 1 as a plain job: no arrayProperties (Batch refuses size 1), no PRETEXT_JOB_COUNT', async () => {
+    answers['/v1/submitjob'] = { body: { jobArn: 'arn', jobName: 'x', jobId: 'plain-1' } };
+    await d.submit(makeRequest({ arraySize: 1 }));
+    const body = rec.requests[0]!.body;
+    expect(body).not.toHaveProperty('arrayProperties');
+    expect(body.containerOverrides.environment.map((e: { name: string }) => e.name)).toEqual(['PRETEXT_JOB_TOKEN', 'PRETEXT_GATEWAY_URL']);
+  });
+
+  it('rejects an arraySize Batch cannot run before calling the API', async () => {
+    await expect(d.submit(makeRequest({ arraySize: 10_001 }))).rejects.toMatchObject({ code: 'InvalidRequest', message: expect.stringMatching(/arraySize must be an integer from 1 to 10000/) });
+    expect(rec.requests).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'RUNNING',
+      { arrayProperties: { size: 8, statusSummary: { SUBMITTED: 0, PENDING: 0, RUNNABLE: 2, STARTING: 0, RUNNING: 3, SUCCEEDED: 3, FAILED: 0 } } },
+      { state: 'RUNNING', reason: '3 of 8 succeeded, 3 running, 2 waiting' },
+    ],
+    [
+      'RUNNING',
+      { arrayProperties: { size: 8, statusSummary: { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 4, SUCCEEDED: 3, FAILED: 1 } } },
+      { state: 'RUNNING', reason: '1 of 8 children failed, 3 of 8 succeeded, 4 running' },
+    ],
+    [
+      'FAILED',
+      { arrayProperties: { size: 8, statusSummary: { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 5, FAILED: 3 } } },
+      { state: 'FAILED', reason: '3 of 8 children failed, 5 of 8 succeeded' },
+    ],
+    [
+      'FAILED',
+      { statusReason: 'Array Child Job failed', arrayProperties: { size: 4, statusSummary: { SUCCEEDED: 3, FAILED: 1 } } },
+      { state: 'FAILED', reason: '1 of 4 children failed, 3 of 4 succeeded (Array Child Job failed)' },
+    ],
+    [
+      'SUCCEEDED',
+      { arrayProperties: { size: 4, statusSummary: { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 4, FAILED: 0 } } },
+      { state: 'SUCCEEDED' },
+    ],
+    ['PENDING', { arrayProperties: { size: 4, statusSummary: { PENDING: 4 } } }, { state: 'PENDING' }],
+  ])('describes an array parent in %s from its statusSummary %j', async (status, extra, expected) => {
+    // A parent has no container of its own.
+    answers['/v1/describejobs'] = { body: { jobs: [batchJob({ status, container: undefined, ...extra })] } };
+    await expect(d.describe('4c7e5d2a-0000-4000-8000-000000000001')).resolves.toEqual(expected);
   });
 
   it('maps an unreachable endpoint to a retryable error', async () => {

@@ -2,8 +2,9 @@
  * Kubernetes dispatcher. The client is REAL (@kubernetes/client-node, loaded the way the adapter loads it; see
  * loadKubernetesClient) with a KubeConfig built in code; the API server is a loopback recorder
  * (helpers/recorder.ts) over plain http that records each REST request and answers with Kubernetes JSON shapes.
+ * Nothing is stubbed inside the client, for plain and Indexed (array) Jobs alike.
  */
-import { DispatchError, KubernetesDispatcher } from '../../../src/jobs/dispatchers';
+import { DispatchError, KubernetesDispatcher, kubernetesJobStatus } from '../../../src/jobs/dispatchers';
 import { startRecorder, type RecordedRequest, type Recorder, type RecorderResponse } from './helpers/recorder';
 import { makeRequest } from './helpers/request';
 
@@ -183,6 +184,82 @@ describe('KubernetesDispatcher against a loopback API server', () => {
     await expect(d.describe(`${NS}/${name}`)).resolves.toEqual(expected);
     expect(rec.requests[1]!.path).toBe(`/api/v1/namespaces/${NS}/pods`);
     expect(rec.requests[1]!.query.get('labelSelector')).toBe(`job-name=${name}`);
+  });
+
+  it('creates an Indexed Job for an array request: completions, parallelism, no per-index retries, PRETEXT_JOB_COUNT', async () => {
+    route = (r) => ({ status: 201, body: r.body });
+    const capped = new KubernetesDispatcher({
+      kind: 'kubernetes', namespace: NS, image: 'x', maxParallel: 4, kubeConfig: { source: 'inline', server: rec.url, skipTLSVerify: true },
+    });
+    await expect(capped.submit(makeRequest({ runId: 'run-7f3a', arraySize: 6 }))).resolves.toEqual({ externalId: `${NS}/pretext-run-7f3a-1` });
+    const spec = rec.requests[0]!.body.spec;
+    expect(spec).toMatchObject({
+      completionMode: 'Indexed',
+      completions: 6,
+      parallelism: 4,
+      backoffLimitPerIndex: 0,
+      maxFailedIndexes: 0,
+      backoffLimit: 0,
+      activeDeadlineSeconds: 7200,
+    });
+    // Kubernetes sets JOB_COMPLETION_INDEX in each pod; the count is ours to pass.
+    expect(spec.template.spec.containers[0].env).toEqual([
+      { name: 'PRETEXT_JOB_TOKEN', value: 'jt_secret_123' },
+      { name: 'PRETEXT_GATEWAY_URL', value: 'https://api.pretext.example/graphql' },
+      { name: 'PRETEXT_JOB_COUNT', value: '6' },
+    ]);
+    expect(spec.template.spec.restartPolicy).toBe('Never'); // required by backoffLimitPerIndex
+
+    // Without maxParallel every index runs at once; arraySize 1 stays a plain Job.
+    await d.submit(makeRequest({ runId: 'run-b', arraySize: 3 }));
+    expect(rec.requests[1]!.body.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3 });
+    await d.submit(makeRequest({ runId: 'run-c', arraySize: 1 }));
+    const plain = rec.requests[2]!.body.spec;
+    for (const k of ['completionMode', 'completions', 'parallelism', 'backoffLimitPerIndex', 'maxFailedIndexes']) expect(plain).not.toHaveProperty(k);
+    expect(plain.template.spec.containers[0].env.map((e: { name: string }) => e.name)).toEqual(['PRETEXT_JOB_TOKEN', 'PRETEXT_GATEWAY_URL']);
+
+    expect(() => new KubernetesDispatcher({ kind: 'kubernetes', namespace: NS, maxParallel: 0, kubeConfig: { source: 'in-cluster' } })).toThrow(/maxParallel must be an integer >= 1/);
+  });
+
+  it.each([
+    ['some indexes running', { active: 3, ready: 3, succeeded: 3, completedIndexes: '0-2' }, { state: 'RUNNING' }],
+    [
+      'Complete with every index',
+      { succeeded: 6, completedIndexes: '0-5', conditions: [{ type: 'Complete', status: 'True' }] },
+      { state: 'SUCCEEDED' },
+    ],
+    [
+      'Complete but short of completions',
+      { succeeded: 4, failed: 2, failedIndexes: '1,4', conditions: [{ type: 'Complete', status: 'True' }] },
+      { state: 'FAILED', reason: 'failed indexes 1,4 of 6: only 4 of 6 succeeded' },
+    ],
+    [
+      'Failed with failed indexes',
+      { succeeded: 2, failed: 1, failedIndexes: '3', conditions: [{ type: 'Failed', status: 'True', reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' }] },
+      { state: 'FAILED', reason: 'failed indexes 3 of 6: MaxFailedIndexesExceeded: Job has exceeded the specified maximal number of failed indexes' },
+    ],
+  ])('kubernetesJobStatus of an Indexed Job (%s)', (_label, jobStatus, expected) => {
+    // The JSON shape from the wire (creationTimestamp a string): the client's type says Date once deserialised.
+    const j = job('pretext-run-7f3a-1', jobStatus);
+    const indexed = { ...j, spec: { ...j.spec, completionMode: 'Indexed', completions: 6 } } as unknown as Parameters<typeof kubernetesJobStatus>[0];
+    expect(kubernetesJobStatus(indexed)).toEqual(expected);
+  });
+
+  it('describes a failed Indexed Job with the exit code of a failed pod', async () => {
+    const name = 'pretext-run-7f3a-1';
+    const pod = (index: number, exitCode: number) => ({
+      metadata: { name: `${name}-${index}-abcde`, namespace: NS, labels: { 'job-name': name }, annotations: { 'batch.kubernetes.io/job-completion-index': String(index) } },
+      status: { phase: exitCode === 0 ? 'Succeeded' : 'Failed', containerStatuses: [{ name: 'trainer', image: 'x', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode } } }] },
+    });
+    route = (r) => {
+      if (r.path === `${JOBS}/${name}`) {
+        const j = job(name, { succeeded: 1, failed: 1, failedIndexes: '1', conditions: [{ type: 'Failed', status: 'True', reason: 'MaxFailedIndexesExceeded' }] });
+        return { body: { ...j, spec: { ...j.spec, completionMode: 'Indexed', completions: 2 } } };
+      }
+      if (r.path === `/api/v1/namespaces/${NS}/pods`) return { body: { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [pod(0, 0), pod(1, 3)] } };
+      return status(404, 'NotFound', r.path);
+    };
+    await expect(d.describe(`${NS}/${name}`)).resolves.toEqual({ state: 'FAILED', reason: 'failed indexes 1 of 2: MaxFailedIndexesExceeded', exitCode: 3 });
   });
 
   it('describes a Job that no longer exists as UNKNOWN', async () => {
