@@ -41,8 +41,11 @@ export interface Gateway {
  */
 export const GATEWAY_ENV = {
   dispatcher: 'DISPATCHER',
-  jobQueue: 'AWS_BATCH_JOB_QUEUE',
-  jobDefinition: 'AWS_BATCH_JOB_DEFINITION',
+  // The names src/config.ts reads (the stack once set AWS_BATCH_JOB_*, which no code read: every cold start failed).
+  jobQueue: 'BATCH_JOB_QUEUE',
+  jobDefinition: 'BATCH_JOB_DEFINITION',
+  publicUrl: 'PRETEXT_PUBLIC_URL',
+  workerTick: 'PRETEXT_WORKER_TICK',
   bucket: 'S3_BUCKET',
   bucketRegion: 'S3_REGION',
   databaseSecretArn: 'DATABASE_SECRET_ARN',
@@ -65,6 +68,8 @@ export interface BackendFunctionOptions {
   memorySize: number;
   /** Concurrent executions reserved (and capped); the worker tick uses 1 so ticks never overlap. */
   reservedConcurrentExecutions?: number;
+  /** Extra wiring variables of this function (the worker tick: the gateway's URL it hands to trainers). */
+  environment?: Record<string, string>;
 }
 
 /**
@@ -101,6 +106,7 @@ export function createBackendFunction(scope: Construct, props: GatewayProps, opt
       [GATEWAY_ENV.databaseSecretArn]: props.database.runtimeSecret.secretArn,
       [GATEWAY_ENV.databaseMigrationSecretArn]: props.database.secret.secretArn,
       [GATEWAY_ENV.ensureRuntimeRole]: 'true',
+      ...opts.environment,
     },
   });
   // Data: read/write the bucket (it issues the presigned URLs trainers and clients use); read the DB secret.

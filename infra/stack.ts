@@ -66,7 +66,7 @@ export class PretextStack extends Stack {
     };
     this.gateway = createGateway(this, { ...backend, ...(props.gatewayHandler ? { handler: props.gatewayHandler } : {}) });
     // No long-lived process in this deployment: the worker's timers become a scheduled function.
-    this.worker = createWorkerTick(this, backend);
+    this.worker = createWorkerTick(this, { ...backend, publicUrl: this.gateway.api.apiEndpoint });
 
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.apiEndpoint, description: 'GraphQL gateway base URL' });
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });

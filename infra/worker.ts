@@ -3,9 +3,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { createBackendFunction, type GatewayProps } from './gateway';
+import { createBackendFunction, GATEWAY_ENV, type GatewayProps } from './gateway';
 
 export interface WorkerTickProps extends GatewayProps {
+  /** The gateway's public URL: the tick dispatches trainers, which call the trainer API there. */
+  publicUrl: string;
   /** Minutes between ticks (EventBridge's finest rate is 1 minute). */
   everyMinutes?: number;
 }
@@ -30,6 +32,8 @@ export function createWorkerTick(scope: Construct, props: WorkerTickProps): Work
     timeoutSeconds: 900,
     memorySize: props.memorySize ?? 3008,
     reservedConcurrentExecutions: 1,
+    // The request gateway cannot name its own API's URL (a cycle); only the tick dispatches, so only it needs it.
+    environment: { [GATEWAY_ENV.publicUrl]: props.publicUrl, [GATEWAY_ENV.workerTick]: 'true' },
   });
   const minutes = props.everyMinutes ?? 1;
   const rule = new events.Rule(scope, 'WorkerTickSchedule', {

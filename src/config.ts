@@ -253,7 +253,12 @@ export type DispatcherSettings =
 
 /** A cloud dispatcher's required settings, checked with everything else so all problems are reported at once. */
 function dispatcherProblems(env: NodeJS.ProcessEnv): string[] {
-  const need = (names: string[], why: string) => names.filter((n) => !env[n]).map((n) => `${n}: required when ${why}`);
+  // Trainers need the gateway's public URL from whoever dispatches them. In the serverless stack that is only the
+  // worker tick (PRETEXT_WORKER_TICK); the request Lambda never dispatches and cannot be given its own API's URL (a
+  // CloudFormation cycle). Outside Lambda (AWS_LAMBDA_FUNCTION_NAME is set by the Lambda runtime) every process may.
+  const dispatches = env.AWS_LAMBDA_FUNCTION_NAME === undefined || env.PRETEXT_WORKER_TICK === 'true';
+  const need = (names: string[], why: string) =>
+    names.filter((n) => !env[n] && (n !== 'PRETEXT_PUBLIC_URL' || dispatches)).map((n) => `${n}: required when ${why}`);
   switch (env.DISPATCHER) {
     case 'aws-batch':
       return [...need(['BATCH_JOB_QUEUE', 'BATCH_JOB_DEFINITION'], 'DISPATCHER=aws-batch'), ...need(['PRETEXT_PUBLIC_URL'], 'trainer tasks run outside this host (DISPATCHER=aws-batch)')];

@@ -7,6 +7,7 @@ import { Template, Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildApp } from '../../infra/app';
 import { DEFAULT_GPU_INSTANCE_TYPES } from '../../infra/batch';
+import { loadConfig } from '../../src/config';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown; Sid?: string };
 
@@ -116,8 +117,8 @@ describe('gateway', () => {
       Environment: {
         Variables: Match.objectLike({
           DISPATCHER: 'aws-batch',
-          AWS_BATCH_JOB_QUEUE: Match.anyValue(),
-          AWS_BATCH_JOB_DEFINITION: Match.anyValue(),
+          BATCH_JOB_QUEUE: Match.anyValue(),
+          BATCH_JOB_DEFINITION: Match.anyValue(),
           S3_BUCKET: { Ref: Match.stringLikeRegexp('^DataBucket') },
           S3_REGION: { Ref: 'AWS::Region' },
           // The runtime role's secret for queries, the owner's for migrations and for creating that role.
@@ -289,5 +290,42 @@ describe('IAM', () => {
       if (!asArray(s.Resource as unknown).includes('*')) continue;
       for (const a of asArray(s.Action)) expect(UNSCOPABLE_ACTIONS.has(a) ? a : `${a} on Resource "*"`).toBe(a);
     }
+  });
+});
+
+describe('backend function environments', () => {
+  // What the deployed functions would read at a cold start: each function's synthesized environment, with every
+  // CloudFormation reference (Ref / GetAtt / Join) replaced by a plausible literal, through the real loadConfig.
+  // The stack once set AWS_BATCH_JOB_QUEUE while the config reads BATCH_JOB_QUEUE: this test fails on such a drift.
+  const literal = (name: string, v: unknown): string => {
+    if (typeof v === 'string') return v;
+    if (/URL$/.test(name)) return 'https://abc123.execute-api.us-east-1.amazonaws.com';
+    if (/ARN$|QUEUE$|DEFINITION$/.test(name)) return `arn:aws:batch:us-east-1:123456789012:${name.toLowerCase()}/x`;
+    return `resolved-${name.toLowerCase()}`;
+  };
+  it.each([
+    ['gateway', 'dist/src/gateway/lambda.handler'],
+    ['worker tick', 'dist/src/gateway/lambda-worker.handler'],
+  ])('the %s function configuration loads', (_name, handler) => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: handler } })) as any[];
+    expect(fns).toHaveLength(1);
+    const vars = fns[0].Properties.Environment.Variables as Record<string, unknown>;
+    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, literal(k, v)]));
+    // Set by the Lambda runtime; the database URLs come from the secrets at cold start (src/gateway/lambda-cold-start.ts).
+    const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'fn', DATABASE_URL: 'postgresql://rt:p@db:5432/pretext', DATABASE_MIGRATION_URL: 'postgresql://owner:p@db:5432/pretext' });
+    expect(config.jobs.dispatcher).toMatchObject({ kind: 'aws-batch', jobQueue: expect.stringContaining('arn:'), jobDefinition: expect.stringContaining('arn:') });
+    expect(config.storage.kind).toBe('s3');
+  });
+
+  it('only the worker tick, which dispatches, carries the public URL trainers call', () => {
+    const tick = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'dist/src/gateway/lambda-worker.handler' } }))[0] as any;
+    const gw = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'dist/src/gateway/lambda.handler' } }))[0] as any;
+    expect(tick.Properties.Environment.Variables.PRETEXT_PUBLIC_URL).toBeDefined();
+    expect(tick.Properties.Environment.Variables.PRETEXT_WORKER_TICK).toBe('true');
+    expect(gw.Properties.Environment.Variables.PRETEXT_PUBLIC_URL).toBeUndefined();
+    // A request Lambda without it is fine; a worker tick without it is refused.
+    const base = { DISPATCHER: 'aws-batch', BATCH_JOB_QUEUE: 'q', BATCH_JOB_DEFINITION: 'd', AWS_LAMBDA_FUNCTION_NAME: 'fn' };
+    expect(() => loadConfig(base)).not.toThrow();
+    expect(() => loadConfig({ ...base, PRETEXT_WORKER_TICK: 'true' })).toThrow(/PRETEXT_PUBLIC_URL: required/);
   });
 });
