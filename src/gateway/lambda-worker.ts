@@ -3,8 +3,9 @@
 // timers drive the queue worker, and a request Lambda freezes once it has answered, so the background work of
 // `pretext serve` happens here, one bounded pass per invocation:
 //   1. the queue worker's tick: supervise running jobs, dispatch due runs (the dispatchers submit container tasks);
-//   2. dataset processing: every version finalize left PROCESSING (DATASET_PROCESSING=worker in the stack), then
-//      every embedding space createSpace left BUILDING;
+//   2. dataset processing: every version finalize left PROCESSING (DATASET_PROCESSING=worker in the stack) — or, with
+//      DATASET_PROCESSING=job, one pass that submits, watches and merges the sharded processing jobs — then every
+//      embedding space createSpace left BUILDING;
 //   3. the dataset reconciler, at most once per reconcile interval per warm container.
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { coldStart } from './lambda-cold-start';
