@@ -16,6 +16,8 @@ export interface GatewayProps {
   bucket: s3.IBucket;
   database: { cluster: rds.DatabaseCluster; secret: secretsmanager.ISecret; runtimeSecret: secretsmanager.ISecret };
   batch: { jobQueue: batch.IJobQueue; jobDefinition: batch.IJobDefinition };
+  /** Where dataset processing jobs go (infra/processing.ts). */
+  processing: { jobQueue: batch.IJobQueue; jobDefinition: batch.IJobDefinition };
   /**
    * The gateway bundle (built dist/ + production node_modules). Injected so synthesis (and its tests) never need a
    * build: app.ts passes Code.fromAsset(<bundle dir>), tests pass Code.fromInline.
@@ -46,6 +48,8 @@ export const GATEWAY_ENV = {
   jobDefinition: 'BATCH_JOB_DEFINITION',
   publicUrl: 'PRETEXT_PUBLIC_URL',
   workerTick: 'PRETEXT_WORKER_TICK',
+  processingJobQueue: 'DATASET_JOB_QUEUE',
+  processingJobDefinition: 'DATASET_JOB_DEFINITION',
   bucket: 'S3_BUCKET',
   bucketRegion: 'S3_REGION',
   databaseSecretArn: 'DATABASE_SECRET_ARN',
@@ -96,8 +100,11 @@ export function createBackendFunction(scope: Construct, props: GatewayProps, opt
       ...props.environment,
       NODE_ENV: 'production',
       NODE_OPTIONS: '--enable-source-maps',
-      // A request Lambda freezes once it answers: finalize leaves versions PROCESSING for the worker tick.
-      [GATEWAY_ENV.datasetProcessing]: 'worker',
+      // A request Lambda freezes once it answers, and a tick has 15 minutes: finalize leaves versions PROCESSING and
+      // the tick submits each as a sharded processing job on its own queue, then merges the parts.
+      [GATEWAY_ENV.datasetProcessing]: 'job',
+      [GATEWAY_ENV.processingJobQueue]: props.processing.jobQueue.jobQueueArn,
+      [GATEWAY_ENV.processingJobDefinition]: props.processing.jobDefinition.jobDefinitionArn,
       [GATEWAY_ENV.dispatcher]: 'aws-batch',
       [GATEWAY_ENV.jobQueue]: props.batch.jobQueue.jobQueueArn,
       [GATEWAY_ENV.jobDefinition]: props.batch.jobDefinition.jobDefinitionArn,
@@ -123,6 +130,13 @@ export function createBackendFunction(scope: Construct, props: GatewayProps, opt
       sid: 'SubmitTrainerJobs',
       actions: ['batch:SubmitJob'],
       resources: [props.batch.jobQueue.jobQueueArn, props.batch.jobDefinition.jobDefinitionArn],
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'SubmitProcessingJobs',
+      actions: ['batch:SubmitJob'],
+      resources: [props.processing.jobQueue.jobQueueArn, props.processing.jobDefinition.jobDefinitionArn],
     }),
   );
   // The dispatcher tags jobs with run/tenant ids at submission; tagging is allowed only as part of SubmitJob.

@@ -5,6 +5,7 @@ import { createTrainerBatch, type TrainerBatch } from './batch';
 import { createDatabase, type Database } from './database';
 import { createGateway, type Gateway } from './gateway';
 import { createNetwork, type Network } from './network';
+import { createProcessingBatch, type ProcessingBatch } from './processing';
 import { createRegistries, type Registries } from './registries';
 import { createStorage, type Storage } from './storage';
 import { createWorkerTick, type WorkerTick } from './worker';
@@ -14,6 +15,8 @@ export interface PretextStackProps extends StackProps {
   gatewayCode: lambda.Code;
   gatewayHandler?: string;
   trainerImageTag?: string;
+  /** Tag of the gateway image the dataset processing jobs run (default latest). */
+  gatewayImageTag?: string;
   gpuInstanceTypes?: string[];
   maxTrainerVcpus?: number;
   abortIncompleteMultipartUploadDays?: number;
@@ -33,6 +36,7 @@ export class PretextStack extends Stack {
   readonly registries: Registries;
   readonly database: Database;
   readonly batch: TrainerBatch;
+  readonly processing: ProcessingBatch;
   readonly gateway: Gateway;
   readonly worker: WorkerTick;
 
@@ -57,11 +61,18 @@ export class PretextStack extends Stack {
       ...(props.gpuInstanceTypes ? { instanceTypes: props.gpuInstanceTypes } : {}),
       ...(props.maxTrainerVcpus ? { maxvCpus: props.maxTrainerVcpus } : {}),
     });
+    this.processing = createProcessingBatch(this, {
+      vpc: this.network.vpc,
+      repository: this.registries.gateway,
+      bucket: this.storage.bucket,
+      ...(props.gatewayImageTag ? { imageTag: props.gatewayImageTag } : {}),
+    });
     const backend = {
       vpc: this.network.vpc,
       bucket: this.storage.bucket,
       database: this.database,
       batch: { jobQueue: this.batch.jobQueue, jobDefinition: this.batch.jobDefinition },
+      processing: { jobQueue: this.processing.jobQueue, jobDefinition: this.processing.jobDefinition },
       code: props.gatewayCode,
     };
     this.gateway = createGateway(this, { ...backend, ...(props.gatewayHandler ? { handler: props.gatewayHandler } : {}) });

@@ -96,6 +96,13 @@ const EnvSchema = z.object({
     DATASET_JOB_CPUS: z.coerce.number().min(0.25).default(2),
     DATASET_JOB_MEMORY_MB: z.coerce.number().int().min(128).default(4096),
     DATASET_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(60).default(3600),
+    /**
+     * DISPATCHER=aws-batch with DATASET_PROCESSING=job: the CPU queue and job definition processing jobs go to. Not the
+     * trainer's: its job role holds no permissions (trainers use presigned URLs), while a processing copy reads and
+     * writes the bucket with its own role.
+     */
+    DATASET_JOB_QUEUE: z.string().min(1).optional(),
+    DATASET_JOB_DEFINITION: z.string().min(1).optional(),
     /** Objects the dataset reconciler looks at per pass; the next pass resumes where this one stopped. */
     RECONCILE_OBJECTS_PER_PASS: z.coerce.number().int().min(1).default(10_000),
     /** Storage quota of tenants created without one. */
@@ -226,7 +233,16 @@ export interface Config {
     defaultStorageQuotaBytes: bigint;
     processing: 'inline' | 'worker' | 'job';
     /** DATASET_PROCESSING=job: how processing jobs are cut and what each copy gets. */
-    job: { command: string[]; bytesPerPart: number; maxParts: number; cpus: number; memoryMb: number; timeoutSeconds: number };
+    job: {
+      command: string[];
+      bytesPerPart: number;
+      maxParts: number;
+      cpus: number;
+      memoryMb: number;
+      timeoutSeconds: number;
+      /** Where processing jobs go when not to the trainers' dispatcher (AWS Batch: their own queue and role). */
+      dispatcher?: Extract<DispatcherSettings, { kind: 'aws-batch' }>;
+    };
   };
   jobs: JobsConfig;
   rateLimits: { requestsPerMinute: number; inferenceInputsPerMinute: number };
@@ -261,7 +277,11 @@ function dispatcherProblems(env: NodeJS.ProcessEnv): string[] {
     names.filter((n) => !env[n] && (n !== 'PRETEXT_PUBLIC_URL' || dispatches)).map((n) => `${n}: required when ${why}`);
   switch (env.DISPATCHER) {
     case 'aws-batch':
-      return [...need(['BATCH_JOB_QUEUE', 'BATCH_JOB_DEFINITION'], 'DISPATCHER=aws-batch'), ...need(['PRETEXT_PUBLIC_URL'], 'trainer tasks run outside this host (DISPATCHER=aws-batch)')];
+      return [
+        ...need(['BATCH_JOB_QUEUE', 'BATCH_JOB_DEFINITION'], 'DISPATCHER=aws-batch'),
+        ...need(['PRETEXT_PUBLIC_URL'], 'trainer tasks run outside this host (DISPATCHER=aws-batch)'),
+        ...(env.DATASET_PROCESSING === 'job' ? need(['DATASET_JOB_QUEUE', 'DATASET_JOB_DEFINITION'], 'DATASET_PROCESSING=job with DISPATCHER=aws-batch (the trainer job role cannot read the bucket)') : []),
+      ];
     case 'ecs':
       return [
         ...need(['ECS_CLUSTER', 'ECS_TASK_DEFINITION', 'ECS_CAPACITY_PROVIDERS'], 'DISPATCHER=ecs'),
@@ -426,6 +446,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         cpus: e.DATASET_JOB_CPUS,
         memoryMb: e.DATASET_JOB_MEMORY_MB,
         timeoutSeconds: e.DATASET_JOB_TIMEOUT_SECONDS,
+        ...(e.DISPATCHER === 'aws-batch' && e.DATASET_JOB_QUEUE && e.DATASET_JOB_DEFINITION
+          ? {
+              dispatcher: {
+                kind: 'aws-batch' as const,
+                region: e.DISPATCH_AWS_REGION,
+                ...(e.DISPATCH_AWS_ENDPOINT ? { endpoint: e.DISPATCH_AWS_ENDPOINT } : {}),
+                jobQueue: e.DATASET_JOB_QUEUE,
+                jobDefinition: e.DATASET_JOB_DEFINITION,
+              },
+            }
+          : {}),
       },
     },
     rateLimits: { requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE, inferenceInputsPerMinute: e.RATE_LIMIT_INFERENCE_INPUTS_PER_MINUTE },

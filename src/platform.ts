@@ -95,6 +95,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     operatorKeyHash: operator.hash,
     datasets: config.datasets,
     storage: config.storage,
+    platformDispatcher: jobs.platformDispatcher,
     inference: config.inference,
     jobs: {
       config: config.jobs,

@@ -18,6 +18,7 @@ import { ProjectionService } from './models/projection';
 import { DatasetRowsService } from './datasets/rows';
 import { ProcessingJobs } from './datasets/processing-jobs';
 import type { Config } from '../config';
+import type { Dispatcher } from '../jobs/dispatchers';
 import { InferenceRuntime } from '../inference';
 import { createRunServices, type JobsDeps, type RunServices } from './runs';
 import { PostgresBuckets, type BucketKind } from './limits/buckets';
@@ -62,6 +63,8 @@ export interface ServiceDeps {
   datasets: DatasetServiceDeps['cfg'];
   /** The object store's settings, handed to platform jobs (DATASET_PROCESSING=job). */
   storage?: Config['storage'];
+  /** Where platform jobs go (default: the trainers' dispatcher, deps.jobs.dispatcher). */
+  platformDispatcher?: Dispatcher;
   jobs: JobsDeps;
   /** The inference runtime's pool and batching (config.inference); default: on the event loop, default batching. */
   inference?: { workers: number; intraOpThreads?: number; maxBatchSize: number; maxWaitMs: number };
@@ -72,7 +75,7 @@ export interface ServiceDeps {
 
 function processingJobs(deps: ServiceDeps): ProcessingJobs {
   if (!deps.storage) throw new Error('DATASET_PROCESSING=job needs the object store settings (ServiceDeps.storage) to hand to the jobs');
-  return new ProcessingJobs(deps.db, deps.store, deps.jobs.dispatcher, deps.log, {
+  return new ProcessingJobs(deps.db, deps.store, deps.platformDispatcher ?? deps.jobs.dispatcher, deps.log, {
     job: deps.datasets.job,
     storage: deps.storage,
     maxAttempts: deps.jobs.config.maxAttempts,

@@ -125,7 +125,9 @@ describe('gateway', () => {
           DATABASE_SECRET_ARN: { Ref: Match.stringLikeRegexp('^RuntimeDatabaseSecret') },
           DATABASE_MIGRATION_SECRET_ARN: Match.objectLike({ Ref: Match.not(Match.stringLikeRegexp('^RuntimeDatabaseSecret')) }),
           DATABASE_ENSURE_RUNTIME_ROLE: 'true',
-          DATASET_PROCESSING: 'worker',
+          DATASET_PROCESSING: 'job',
+          DATASET_JOB_QUEUE: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProcessingJobQueue'), 'JobQueueArn'] },
+          DATASET_JOB_DEFINITION: { Ref: Match.stringLikeRegexp('^ProcessingJobDefinition') },
         }),
       },
     });
@@ -178,7 +180,7 @@ describe('worker tick', () => {
       Timeout: 900,
       ReservedConcurrentExecutions: 1,
       VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
-      Environment: { Variables: Match.objectLike({ DISPATCHER: 'aws-batch', DATASET_PROCESSING: 'worker', DATABASE_SECRET_ARN: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ DISPATCHER: 'aws-batch', DATASET_PROCESSING: 'job', DATABASE_SECRET_ARN: Match.anyValue() }) },
     });
   });
 
@@ -201,7 +203,8 @@ describe('worker tick', () => {
 
 describe('batch', () => {
   it('has a spot and an on-demand managed EC2 compute environment with g5 GPU instances and the GPU AMI', () => {
-    const envs = Object.values(template.findResources('AWS::Batch::ComputeEnvironment')).map((r: any) => r.Properties);
+    // The GPU environments (the processing queue's CPU environment is checked below).
+    const envs = Object.entries(template.findResources('AWS::Batch::ComputeEnvironment')).filter(([id]) => id.startsWith('Gpu')).map(([, r]: [string, any]) => r.Properties);
     expect(envs).toHaveLength(2);
     const spot = envs.find((e) => e.ComputeResources.Type === 'SPOT');
     const onDemand = envs.find((e) => e.ComputeResources.Type === 'EC2');
@@ -219,7 +222,7 @@ describe('batch', () => {
   });
 
   it('orders spot first and on-demand second in one job queue', () => {
-    const queue = Object.values(template.findResources('AWS::Batch::JobQueue'))[0] as any;
+    const queue = Object.entries(template.findResources('AWS::Batch::JobQueue')).find(([id]) => id.startsWith('GpuJobQueue'))![1] as any;
     const order = queue.Properties.ComputeEnvironmentOrder as Array<{ Order: number; ComputeEnvironment: any }>;
     expect(order.map((o) => o.Order)).toEqual([1, 2]);
     const envs = template.findResources('AWS::Batch::ComputeEnvironment');
@@ -315,6 +318,8 @@ describe('backend function environments', () => {
     const config = loadConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: 'fn', DATABASE_URL: 'postgresql://rt:p@db:5432/pretext', DATABASE_MIGRATION_URL: 'postgresql://owner:p@db:5432/pretext' });
     expect(config.jobs.dispatcher).toMatchObject({ kind: 'aws-batch', jobQueue: expect.stringContaining('arn:'), jobDefinition: expect.stringContaining('arn:') });
     expect(config.storage.kind).toBe('s3');
+    expect(config.datasets.processing).toBe('job');
+    expect(config.datasets.job.dispatcher).toMatchObject({ kind: 'aws-batch', jobQueue: expect.stringContaining('arn:'), jobDefinition: expect.stringContaining('arn:') });
   });
 
   it('only the worker tick, which dispatches, carries the public URL trainers call', () => {
@@ -327,5 +332,44 @@ describe('backend function environments', () => {
     const base = { DISPATCHER: 'aws-batch', BATCH_JOB_QUEUE: 'q', BATCH_JOB_DEFINITION: 'd', AWS_LAMBDA_FUNCTION_NAME: 'fn' };
     expect(() => loadConfig(base)).not.toThrow();
     expect(() => loadConfig({ ...base, PRETEXT_WORKER_TICK: 'true' })).toThrow(/PRETEXT_PUBLIC_URL: required/);
+  });
+});
+
+describe('dataset processing jobs', () => {
+  const entry = (type: string, prefix: string) => Object.entries(template.findResources(type)).find(([id]) => id.startsWith(prefix))!;
+
+  it('run on their own CPU spot queue, with the gateway image and the platform job entry', () => {
+    const [, env] = entry('AWS::Batch::ComputeEnvironment', 'ProcessingSpotCompute') as [string, any];
+    expect(env.Properties.ComputeResources).toMatchObject({ Type: 'SPOT', MinvCpus: 0, InstanceTypes: ['optimal'] });
+    expect(env.Properties.ComputeResources.Ec2Configuration).toBeUndefined(); // no GPU AMI
+    const [, def] = entry('AWS::Batch::JobDefinition', 'ProcessingJobDefinition') as [string, any];
+    const c = def.Properties.ContainerProperties;
+    expect(c.Command).toEqual(['node', 'dist/src/jobs/platform-main.js']);
+    expect(JSON.stringify(c.Image)).toMatch(/GatewayRepository/);
+    expect(def.Properties.RetryStrategy).toEqual({ Attempts: 1 });
+    expect(c.JobRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProcessingJobRole/), 'Arn'] });
+  });
+
+  it('hold a role that reaches only the bucket (read tenants/*, write dataset output), and the trainer role stays empty', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
+    const [roleId] = entry('AWS::IAM::Role', 'ProcessingJobRole');
+    const attached = policies.filter((p) => (p.Properties.Roles as any[]).some((r) => r.Ref === roleId));
+    const statements = attached.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const st of statements) {
+      expect((Array.isArray(st.Action) ? st.Action : [st.Action]).every((a: string) => a.startsWith('s3:'))).toBe(true);
+      const resources = JSON.stringify(st.Resource);
+      expect(resources).toMatch(/DataBucket/);
+      if ((Array.isArray(st.Action) ? st.Action : [st.Action]).some((a: string) => /Put|Delete/.test(a))) expect(resources).toMatch(/tenants\/\*\/datasets\/\*/);
+    }
+    const [trainerRoleId] = entry('AWS::IAM::Role', 'TrainerJobRole');
+    expect(policies.filter((p) => (p.Properties.Roles as any[]).some((r) => r.Ref === trainerRoleId))).toEqual([]);
+  });
+
+  it('are submitted by the backend functions only to that queue and definition', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
+    const submits = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]).filter((st) => st.Sid === 'SubmitProcessingJobs');
+    expect(submits.length).toBe(2); // the gateway and the worker tick
+    for (const st of submits) expect(JSON.stringify(st.Resource)).toMatch(/ProcessingJobQueue.*ProcessingJobDefinition/);
   });
 });

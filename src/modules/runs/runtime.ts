@@ -8,6 +8,8 @@ import type { RunLifecycle } from './lifecycle';
 
 export interface JobsRuntime {
   dispatcher: Dispatcher;
+  /** Where platform jobs (dataset processing) go: their own AWS Batch queue when configured, else `dispatcher`. */
+  platformDispatcher: Dispatcher;
   /** Connects task exits and the worker loop to the lifecycle (called once the services exist). */
   attach(lifecycle: RunLifecycle): void;
   worker(): JobWorker;
@@ -43,8 +45,11 @@ export function createJobsRuntime(config: Config, log: Logger, override?: Dispat
           onExit,
         })
       : createDispatcher(settings));
+  const platformSettings = config.datasets.job.dispatcher;
+  const platformDispatcher = override ?? (platformSettings ? createDispatcher(platformSettings) : dispatcher);
   return {
     dispatcher,
+    platformDispatcher,
     attach(l) {
       lifecycle = l;
     },
