@@ -90,7 +90,7 @@ export class EcsDispatcher implements Dispatcher {
   async cancel(externalId: string): Promise<void> {
     const arns = parseExternalId(externalId);
     const results = await mapLimited(arns, STOP_CONCURRENCY, (arn) => this.stop(arn, 'Cancelled by Pretext').then(() => undefined, (e: unknown) => e));
-    // Every task was tried; report the first that could not be stopped (cancel is retried by the caller).
+    // Every task was tried; report the first that could not be stopped (StopTask is idempotent: cancelling again is safe).
     const err = results.find((r) => r !== undefined);
     if (err !== undefined) throw err;
   }
@@ -98,7 +98,8 @@ export class EcsDispatcher implements Dispatcher {
   async describe(externalId: string): Promise<DispatchStatus> {
     const arns = parseExternalId(externalId);
     const found = await this.describeTasks(arns);
-    const statuses = await Promise.all(arns.map((arn) => this.taskStatus(arn, found.get(arn))));
+    // Bounded: each task past its timeout costs a StopTask here.
+    const statuses = await mapLimited(arns, STOP_CONCURRENCY, (arn) => this.taskStatus(arn, found.get(arn)));
     if (arns.length === 1) return statuses[0]!;
     const members = statuses.map((st, i) => ({ ...st, knockOn: found.get(arns[i]!)?.task?.stoppedReason === KNOCK_ON_REASON }));
     const status = aggregateArrayStatus(members);

@@ -2,7 +2,10 @@
  * Local dispatcher: real child processes (`node -e ...`) spawned by the dispatcher; no mocks.
  * Waits are on conditions (exit promises, output lines), never on fixed sleeps.
  */
-import { DispatchError, LocalDispatcher, createDispatcher, type LocalOutputLine } from '../../../src/jobs/dispatchers';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DispatchError, LocalDispatcher, createDispatcher, type DispatchStatus, type LocalOutputLine } from '../../../src/jobs/dispatchers';
 import { makeRequest } from './helpers/request';
 
 const NODE = process.execPath;
@@ -158,6 +161,131 @@ describe('LocalDispatcher', () => {
     await expect(d.submit(nodeRequest('', { attempt: 0 }))).rejects.toThrow(DispatchError);
     await expect(d.submit(nodeRequest('', { env: { 'BAD-NAME': 'x' } }))).rejects.toThrow(/not a valid variable name/);
     expect(() => new LocalDispatcher({ kind: 'local', maxConcurrent: 0 })).toThrow(/maxConcurrent must be an integer >= 1/);
+  });
+});
+
+describe('LocalDispatcher array jobs', () => {
+  let dir: string;
+  let lines: LocalOutputLine[];
+  let exits: Array<{ externalId: string; status: DispatchStatus }>;
+  const sink: { onLine?: () => void } = {};
+  let d: LocalDispatcher;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pretext-array-'));
+    lines = [];
+    exits = [];
+    d = new LocalDispatcher({
+      kind: 'local',
+      maxConcurrent: 2,
+      killGraceMs: 2000,
+      onOutput: (l) => {
+        lines.push(l);
+        sink.onLine?.();
+      },
+      onExit: (externalId, status) => exits.push({ externalId, status }),
+    });
+  });
+  afterEach(async () => {
+    await d.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Whether a process is still there (signal 0 checks without sending anything). */
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const pids = () => lines.filter((l) => l.line.startsWith('pid ')).map((l) => Number(l.line.slice(4)));
+
+  it('runs N real children with PRETEXT_JOB_INDEX/PRETEXT_JOB_COUNT, two at a time, and reports the set', async () => {
+    // Each child writes its shard file and prints its index; index 0 waits for a go file so the queue is visible.
+    const script = `
+      const fs = require('fs'); const path = require('path');
+      const { PRETEXT_JOB_INDEX: i, PRETEXT_JOB_COUNT: n, OUT } = process.env;
+      console.log('index ' + i + ' of ' + n);
+      const done = () => { fs.writeFileSync(path.join(OUT, 'shard-' + i), i + '/' + n); process.exit(0); };
+      if (i === '0') { const t = setInterval(() => { if (fs.existsSync(path.join(OUT, 'go'))) { clearInterval(t); done(); } }, 20); } else done();`;
+    const { externalId } = await d.submit(nodeRequest(script, { runId: 'shards', arraySize: 4, env: { OUT: dir } }));
+    expect(externalId).toBe(`local-${process.pid}-shards-1`);
+    await waitForLine(lines, (l) => l.line === 'index 0 of 4', sink);
+    // Index 0 holds one of the two slots; the others pass through the second slot one after another.
+    await waitForLine(lines, (l) => l.line === 'index 3 of 4', sink);
+    const mid = await d.describe(externalId);
+    expect(mid.state).toBe('RUNNING');
+    expect(mid.reason).toMatch(/^\d of 4 succeeded, \d running, \d pending$/);
+    writeFileSync(join(dir, 'go'), '');
+    expect(await d.waitForExit(externalId)).toEqual({ state: 'SUCCEEDED', exitCode: 0 });
+    expect([0, 1, 2, 3].map((i) => readFileSync(join(dir, `shard-${i}`), 'utf8'))).toEqual(['0/4', '1/4', '2/4', '3/4']);
+    expect(lines.filter((l) => l.line.startsWith('index ')).map((l) => [l.index, l.line]).sort()).toEqual([
+      [0, 'index 0 of 4'], [1, 'index 1 of 4'], [2, 'index 2 of 4'], [3, 'index 3 of 4'],
+    ]);
+    expect(exits).toEqual([{ externalId, status: { state: 'SUCCEEDED', exitCode: 0 } }]);
+  });
+
+  it('fails the set as soon as one child fails and stops the rest (running and queued)', async () => {
+    // Index 1 fails once 0 and 2 have started (their marker files exist); the others would run forever.
+    const script = `
+      const fs = require('fs'); const path = require('path');
+      const { PRETEXT_JOB_INDEX: i, OUT } = process.env;
+      console.log('pid ' + process.pid);
+      fs.writeFileSync(path.join(OUT, 'started-' + i), '');
+      if (i === '1') setInterval(() => { if (['0', '2'].every((j) => fs.existsSync(path.join(OUT, 'started-' + j)))) process.exit(3); }, 20);
+      else { process.on('SIGTERM', () => setTimeout(() => process.exit(143), 500)); setInterval(() => {}, 1000); }`;
+    const one = new LocalDispatcher({ kind: 'local', maxConcurrent: 3, killGraceMs: 2000, onOutput: (l) => { lines.push(l); sink.onLine?.(); }, onExit: (externalId, status) => exits.push({ externalId, status }) });
+    try {
+      const { externalId } = await one.submit(nodeRequest(script, { runId: 'fails', arraySize: 5, env: { OUT: dir } }));
+      // The set is FAILED the moment index 1 exits, while its siblings are still shutting down (500 ms after SIGTERM).
+      while ((await one.describe(externalId)).state !== 'FAILED') await new Promise((r) => setTimeout(r, 10));
+      expect(exits).toEqual([]);
+      expect(pids().filter(alive)).toHaveLength(2);
+      const status = await one.waitForExit(externalId);
+      expect(status).toEqual({ state: 'FAILED', reason: 'index 1 of 5 failed: exited with code 3', exitCode: 3 });
+      expect(await one.describe(externalId)).toEqual(status);
+      // Indexes 3 and 4 were still queued (3 slots): they never started.
+      expect(pids()).toHaveLength(3);
+      expect(existsSync(join(dir, 'started-3')) || existsSync(join(dir, 'started-4'))).toBe(false);
+      expect(pids().filter(alive)).toEqual([]);
+      expect(exits).toEqual([{ externalId, status }]);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('applies the timeout to each child', async () => {
+    const script = `if (process.env.PRETEXT_JOB_INDEX === '1') setInterval(() => {}, 1000);`;
+    const { externalId } = await d.submit(nodeRequest(script, { runId: 'slow', arraySize: 2, timeoutSeconds: 1 }));
+    expect(await d.waitForExit(externalId)).toMatchObject({ state: 'FAILED', reason: 'index 1 of 2 failed: timed out after 1 s' });
+  });
+
+  it('cancel kills every child of the set and drops the queued ones', async () => {
+    const script = `console.log('pid ' + process.pid); setInterval(() => {}, 1000)`;
+    const { externalId } = await d.submit(nodeRequest(script, { runId: 'cancelled', arraySize: 3 }));
+    await waitForLine(lines, () => pids().length === 2, sink);
+    expect(await d.describe(externalId)).toEqual({ state: 'RUNNING', reason: '0 of 3 succeeded, 2 running, 1 pending' });
+    await d.cancel(externalId);
+    const status = await d.waitForExit(externalId);
+    expect(status).toEqual({ state: 'FAILED', reason: 'cancelled' });
+    expect(pids()).toHaveLength(2);
+    expect(pids().filter(alive)).toEqual([]);
+    expect(exits).toEqual([{ externalId, status }]);
+  });
+
+  it('gives a plain request (arraySize 1) no index env, exactly as before', async () => {
+    const { externalId } = await d.submit(nodeRequest(`console.log('env ' + [process.env.PRETEXT_JOB_INDEX, process.env.PRETEXT_JOB_COUNT].join('|'))`, { arraySize: 1 }));
+    expect(await d.waitForExit(externalId)).toEqual({ state: 'SUCCEEDED', exitCode: 0 });
+    expect(lines.find((l) => l.line.startsWith('env '))).toEqual({ externalId, stream: 'stdout', line: 'env |' });
+  });
+
+  it('rejects array sizes outside 1..10 000 and a caller-set index', async () => {
+    for (const arraySize of [0, 10_001, 2.5, Number.NaN]) {
+      await expect(d.submit(nodeRequest('', { arraySize }))).rejects.toMatchObject({ name: 'DispatchError', code: 'InvalidRequest', message: expect.stringMatching(/arraySize must be an integer from 1 to 10000/) });
+    }
+    await expect(d.submit(nodeRequest('', { arraySize: 2, env: { PRETEXT_JOB_INDEX: '0' } }))).rejects.toThrow(/PRETEXT_JOB_INDEX" is set by the dispatcher/);
   });
 });
 
