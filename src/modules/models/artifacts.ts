@@ -8,9 +8,24 @@ import type { ObjectStore } from '../../storage';
 /** Artifacts whose bytes are kept in memory at once. */
 const CACHED_ARTIFACTS = 16;
 
+/** What loading a version's artifact needs of its row (a platform job gets exactly this in its spec, no database). */
+export type ArtifactVersion = Pick<ModelVersion, 'id' | 'onnxKey' | 'tokenizerKey' | 'inputSpec' | 'head' | 'embeddingDim'>;
+
 /** ModelVersion.inputSpec as the registry stored it (the architecture spec plus training-time preprocessing). */
-export function storedInputSpec(v: ModelVersion): StoredInputSpec {
+export function storedInputSpec(v: Pick<ModelVersion, 'inputSpec'>): StoredInputSpec {
   return v.inputSpec as unknown as StoredInputSpec;
+}
+
+/** Reads a version's ONNX bytes, tokenizer and head labels through `readObject`. */
+export async function loadArtifact(v: ArtifactVersion, readObject: (key: string) => Promise<Buffer>): Promise<ModelArtifact> {
+  const spec = storedInputSpec(v).spec;
+  return {
+    modelVersionId: v.id,
+    onnx: new Uint8Array(await readObject(v.onnxKey)),
+    spec,
+    ...(v.tokenizerKey ? { tokenizerJson: (await readObject(v.tokenizerKey)).toString('utf8') } : {}),
+    ...(v.head && Array.isArray((v.head as { labels?: unknown }).labels) ? { labels: (v.head as { labels: string[] }).labels } : {}),
+  };
 }
 
 export class ModelArtifacts {
@@ -25,19 +40,10 @@ export class ModelArtifacts {
     return Buffer.concat(chunks);
   }
 
-  get(v: ModelVersion): Promise<ModelArtifact> {
+  get(v: ArtifactVersion): Promise<ModelArtifact> {
     let a = this.artifacts.get(v.id);
     if (!a) {
-      a = (async () => {
-        const spec = storedInputSpec(v).spec;
-        return {
-          modelVersionId: v.id,
-          onnx: new Uint8Array(await this.readObject(v.onnxKey)),
-          spec,
-          ...(v.tokenizerKey ? { tokenizerJson: (await this.readObject(v.tokenizerKey)).toString('utf8') } : {}),
-          ...(v.head && Array.isArray((v.head as { labels?: unknown }).labels) ? { labels: (v.head as { labels: string[] }).labels } : {}),
-        };
-      })();
+      a = loadArtifact(v, (key) => this.readObject(key));
       a.catch(() => this.artifacts.delete(v.id));
       if (this.artifacts.size >= CACHED_ARTIFACTS) this.artifacts.delete(this.artifacts.keys().next().value!);
       this.artifacts.set(v.id, a);

@@ -29,7 +29,7 @@ export interface InferenceLimiter {
 }
 
 /** API inputs → runtime inputs for one stored version (sequences standardized with its training statistics). */
-export function versionInputs(v: ModelVersion, inputs: readonly ApiInput[]): InferenceInput[] {
+export function versionInputs(v: Pick<ModelVersion, 'inputSpec'>, inputs: readonly ApiInput[]): InferenceInput[] {
   return toInferenceInputs(storedInputSpec(v), inputs);
 }
 

@@ -1,20 +1,18 @@
 // Embedding spaces: every row of a READY dataset version embedded under one model version, built in the
-// background, stored as a vector index (exact, or HNSW above HNSW_MIN_ROWS rows), and searched by `similar`.
+// background, stored as a vector index (exact, or HNSW above HNSW_MIN_ROWS rows, space-build.ts), and searched by `similar`.
 import type { Logger } from 'pino';
-import type { Db, EmbeddingSpace, ModelVersion } from '../../db/client';
+import type { Db, EmbeddingSpace } from '../../db/client';
 import { isUniqueViolation, isUuid } from '../../db/errors';
 import { badInput, conflict, notFound } from '../../errors';
-import { ExactIndex, HnswIndex, readVectorIndex, type InferenceInput, type InferenceRuntime, type VectorIndex } from '../../inference';
-import { ingestStoreFrom, readManifest, readShards, type Row } from '../../ingest';
+import { readVectorIndex, type InferenceRuntime, type VectorIndex } from '../../inference';
+import { ingestStoreFrom, readManifest } from '../../ingest';
 import { tenantKey, type ObjectStore } from '../../storage';
 import { requireTenant, type Principal } from '../auth/principal';
-import { storedInputSpec, type ModelArtifacts } from './artifacts';
+import type { ModelArtifacts } from './artifacts';
 import type { ModelRegistry } from './registry';
-import { versionInputs, type EmbedRequest, type ModelServing } from './serving';
+import type { EmbedRequest, ModelServing } from './serving';
+import { embedShards, writeSpaceIndex } from './space-build';
 
-/** Above this many rows an embedding space also gets an HNSW index; below, exact search is fast enough. */
-const HNSW_MIN_ROWS = 20_000;
-const SPACE_BATCH = 256;
 
 interface LoadedIndex {
   index: VectorIndex;
@@ -60,6 +58,10 @@ export class EmbeddingSpaces {
     return tenantKey(tenantId, 'spaces', spaceId, file);
   }
 
+  spaceKeys(tenantId: string, spaceId: string): { indexKey: string; vectorsKey: string } {
+    return { indexKey: this.spaceKey(tenantId, spaceId, 'index.bin'), vectorsKey: this.spaceKey(tenantId, spaceId, 'rows.json') };
+  }
+
   /** Starts (or returns) the embedding space of a dataset version under a model version; built in the background. */
   async createSpace(p: Principal, input: { model: string; datasetVersionId: string }): Promise<EmbeddingSpace> {
     const t = requireTenant(p, 'MEMBER');
@@ -102,37 +104,12 @@ export class EmbeddingSpaces {
       const store = ingestStoreFrom(this.store);
       const manifest = await readManifest(store, dv.manifestKey!);
       const artifact = await this.artifacts.get(space.modelVersion);
-      const dim = space.modelVersion.embeddingDim;
-      const vectors = new Float32Array(manifest.rows * dim);
-      const rowIds = new Int32Array(manifest.rows);
-      const meta: Array<{ label: string | null; split: string }> = [];
-      let n = 0;
-      let batch: Row[] = [];
-      const flush = async () => {
-        if (!batch.length) return;
-        const inputs = batch.map((r) => rowInput(space.modelVersion, r));
-        const res = await this.runtime.embed(artifact, inputs, { normalize: true, encoding: 'FLOAT', truncate: 'END' });
-        for (const [i, vec] of res.vectors.entries()) {
-          vectors.set((vec as { values: number[] }).values, (n + i) * dim);
-          rowIds[n + i] = batch[i]!.index;
-          meta.push({ label: batch[i]!.label, split: batch[i]!.split });
-        }
-        n += batch.length;
-        batch = [];
-      };
-      for await (const row of readShards(store, manifest)) {
-        batch.push(row);
-        if (batch.length >= SPACE_BATCH) await flush();
-      }
-      await flush();
-      const used = vectors.subarray(0, n * dim);
-      const index: VectorIndex = n >= HNSW_MIN_ROWS ? HnswIndex.build(used, dim, 'cosine') : ExactIndex.build(used, dim, 'cosine');
-      const indexKey = this.spaceKey(space.tenantId, space.id, 'index.bin');
-      const vectorsKey = this.spaceKey(space.tenantId, space.id, 'rows.json');
-      await this.store.put(indexKey, Buffer.from(index.toBytes()));
-      await this.store.put(vectorsKey, JSON.stringify({ rows: Array.from(rowIds.subarray(0, n)), meta }), { contentType: 'application/json' });
+      const piece = await embedShards({ runtime: this.runtime, artifact, version: space.modelVersion, store, manifest, shards: manifest.shards });
+      const keys = this.spaceKeys(space.tenantId, space.id);
+      const { rows: n, kind } = await writeSpaceIndex(this.store, keys, space.modelVersion.embeddingDim, [piece]);
+      const { indexKey, vectorsKey } = keys;
       await this.db.embeddingSpace.update({ where: { id: space.id }, data: { status: 'READY', rows: n, vectorsKey, indexKey } });
-      this.log.info({ spaceId, rows: n, kind: n >= HNSW_MIN_ROWS ? 'hnsw' : 'exact' }, 'embedding space ready');
+      this.log.info({ spaceId, rows: n, kind }, 'embedding space ready');
     } catch (err) {
       this.log.error({ err, spaceId }, 'embedding space failed');
       await this.db.embeddingSpace.update({ where: { id: space.id }, data: { status: 'FAILED', error: (err as Error).message.slice(0, 2000) } });
@@ -179,22 +156,5 @@ export class EmbeddingSpaces {
       embeddingSpace: `${v.modelId}:${v.id}`,
       neighbors: hits.map((h) => ({ row: rows[h.index]!, score: h.score, label: labels[h.index] ?? null, split: splits[h.index]! })),
     };
-  }
-}
-
-/** A stored dataset row as a runtime input (sequence rows standardized like API sequences). */
-function rowInput(v: ModelVersion, r: Row): InferenceInput {
-  switch (r.modality) {
-    case 'TEXT':
-      return { text: r.text };
-    case 'IMAGE':
-      return { pixels: r.pixels };
-    case 'SEQUENCE': {
-      const spec = storedInputSpec(v).spec;
-      const features = spec.input.kind === 'sequence' ? spec.input.features : 1;
-      const steps: number[][] = [];
-      for (let s = 0; s < r.length; s++) steps.push(Array.from(r.values.subarray(s * features, (s + 1) * features)));
-      return versionInputs(v, [{ sequence: steps }])[0]!;
-    }
   }
 }
