@@ -23,13 +23,13 @@ export interface ProcessingBatch {
   jobQueue: batch.JobQueue;
   jobDefinition: batch.EcsJobDefinition;
   compute: batch.ManagedEc2EcsComputeEnvironment;
-  /** What a processing copy may do: read tenants' uploads, write dataset versions' output. Nothing else. */
+  /** What a copy may do: read tenants' objects, write dataset versions' output and spaces' pieces. Nothing else. */
   jobRole: iam.Role;
 }
 
 /**
- * AWS Batch for platform jobs (DATASET_PROCESSING=job): dataset processing sharded into array jobs, one copy per
- * slice of a version's files (src/jobs/platform-main.ts). CPU spot instances, apart from the GPU trainers, and
+ * AWS Batch for platform jobs (DATASET_PROCESSING=job): dataset processing and embedding-space builds sharded into
+ * array jobs, one copy per slice of a version's files or shards (src/jobs/platform-main.ts). CPU spot instances, apart from the GPU trainers, and
  * apart from the trainer's role as well: that one has no permissions (presigned URLs only), while a processing copy
  * reads the uploaded files and writes shards itself. It never gets the database: the gateway's worker merges.
  */
@@ -57,10 +57,13 @@ export function createProcessingBatch(scope: Construct, props: ProcessingBatchPr
     assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
     description: 'Pretext dataset processing copies: read uploads, write dataset version output',
   });
-  // Uploaded blobs are read by key; only dataset versions' prefixes are written or deleted (a copy clears its part).
+  // Reads uploads, manifests, shards and model files by key; writes only dataset versions' output and embedding
+  // spaces' pieces (a processing copy deletes its part's shards when its data is rejected).
   props.bucket.grantRead(jobRole, 'tenants/*');
-  props.bucket.grantPut(jobRole, 'tenants/*/datasets/*');
-  props.bucket.grantDelete(jobRole, 'tenants/*/datasets/*');
+  for (const prefix of ['tenants/*/datasets/*', 'tenants/*/spaces/*']) {
+    props.bucket.grantPut(jobRole, prefix);
+    props.bucket.grantDelete(jobRole, prefix);
+  }
 
   const logGroup = new logs.LogGroup(scope, 'ProcessingLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
   const jobDefinition = new batch.EcsJobDefinition(scope, 'ProcessingJobDefinition', {

@@ -19,7 +19,7 @@ export interface WorkerTick {
 
 /**
  * The worker's scheduled tick (src/gateway/lambda-worker.ts): what `pretext serve`'s timers do on a server —
- * supervise and dispatch training jobs, submit and merge dataset processing jobs, reconcile the store — run once per
+ * supervise and dispatch training jobs, submit and merge dataset processing and embedding-space jobs, reconcile the store — run once per
  * EventBridge invocation. Reserved concurrency 1: a tick that runs long delays the next instead of overlapping it.
  */
 export function createWorkerTick(scope: Construct, props: WorkerTickProps): WorkerTick {
@@ -27,8 +27,8 @@ export function createWorkerTick(scope: Construct, props: WorkerTickProps): Work
     id: 'WorkerTickFunction',
     logGroupId: 'WorkerTickLogs',
     handler: 'dist/src/gateway/lambda-worker.handler',
-    // Lambda's maximum. Dataset processing runs as Batch array jobs (infra/processing.ts); the tick only submits them
-    // and merges their parts. Embedding-space builds still run inside the tick (a known gap, see the README).
+    // Lambda's maximum. Dataset processing and embedding-space builds run as Batch array jobs (infra/processing.ts);
+    // the tick only submits them and merges their parts.
     timeoutSeconds: 900,
     memorySize: props.memorySize ?? 3008,
     reservedConcurrentExecutions: 1,

@@ -93,6 +93,8 @@ const EnvSchema = z.object({
     PLATFORM_JOB_COMMAND: z.string().min(2).optional(),
     DATASET_JOB_BYTES_PER_PART: z.coerce.number().int().min(1).default(512 * 2 ** 20),
     DATASET_JOB_MAX_PARTS: z.coerce.number().int().min(1).max(10_000).default(64),
+    /** `job` only: embedding-space builds get one copy per this many rows (at most one per shard, DATASET_JOB_MAX_PARTS). */
+    SPACE_JOB_ROWS_PER_PART: z.coerce.number().int().min(1).default(100_000),
     DATASET_JOB_CPUS: z.coerce.number().min(0.25).default(2),
     DATASET_JOB_MEMORY_MB: z.coerce.number().int().min(128).default(4096),
     DATASET_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(60).default(3600),
@@ -237,6 +239,8 @@ export interface Config {
       command: string[];
       bytesPerPart: number;
       maxParts: number;
+      /** Embedding-space builds: rows per copy. */
+      spaceRowsPerPart: number;
       cpus: number;
       memoryMb: number;
       timeoutSeconds: number;
@@ -443,6 +447,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         command: platformJobCommand,
         bytesPerPart: e.DATASET_JOB_BYTES_PER_PART,
         maxParts: e.DATASET_JOB_MAX_PARTS,
+        spaceRowsPerPart: e.SPACE_JOB_ROWS_PER_PART,
         cpus: e.DATASET_JOB_CPUS,
         memoryMb: e.DATASET_JOB_MEMORY_MB,
         timeoutSeconds: e.DATASET_JOB_TIMEOUT_SECONDS,

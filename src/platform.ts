@@ -110,10 +110,12 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   // process left behind, and reconcile the store with the rows from the worker tick (abandoned multipart uploads,
   // interrupted purges, objects orphaned by a crash).
   if (config.jobs.worker) {
-    const processingJobs = services.processingJobs;
-    if (processingJobs) {
-      // Processing runs as dispatched jobs: each tick submits, watches and merges them (nothing to recover here).
+    const { processingJobs, spaceJobs } = services;
+    if (processingJobs && spaceJobs) {
+      // Processing and space builds run as dispatched jobs: each tick submits, watches and merges them (nothing to
+      // recover here: a job's state lives in its row and with the dispatcher).
       jobs.worker().every('datasets.processingJobs', config.jobs.pollMs, () => processingJobs.pass());
+      jobs.worker().every('spaces.buildJobs', config.jobs.pollMs, () => spaceJobs.pass());
     } else {
       void services.datasets.processor.recoverAtStartup().catch((err: unknown) => log.error({ err }, 'dataset recovery failed'));
     }

@@ -42,7 +42,9 @@ export function createWorkerTickHandler(platform: Platform): WorkerTickHandler {
     }
     let embeddingSpaces = 0;
     try {
-      embeddingSpaces = await services.spaces.drain();
+      embeddingSpaces = services.spaceJobs
+        ? await services.spaceJobs.pass().then((r) => r.submitted + r.running + r.ready + r.failed + r.retried)
+        : await services.spaces.drain();
     } catch (err) {
       log.error({ err }, 'worker tick: embedding space pass failed');
     }

@@ -17,6 +17,7 @@ import { InferenceUsage } from './models/usage';
 import { ProjectionService } from './models/projection';
 import { DatasetRowsService } from './datasets/rows';
 import { ProcessingJobs } from './datasets/processing-jobs';
+import { SpaceJobs } from './models/space-jobs';
 import type { Config } from '../config';
 import type { Dispatcher } from '../jobs/dispatchers';
 import { InferenceRuntime } from '../inference';
@@ -45,6 +46,8 @@ export interface Services {
   datasetRows: DatasetRowsService;
   /** DATASET_PROCESSING=job: the worker tick's pass that dispatches and merges processing jobs; null otherwise. */
   processingJobs: ProcessingJobs | null;
+  /** DATASET_PROCESSING=job: the same for embedding-space builds; null otherwise. */
+  spaceJobs: SpaceJobs | null;
   inference: InferenceRuntime;
   experiments: RunServices['experiments'];
   runs: RunServices['runs'];
@@ -73,14 +76,20 @@ export interface ServiceDeps {
   observeRateLimit?: (kind: BucketKind, allowed: boolean, cost: number) => void;
 }
 
-function processingJobs(deps: ServiceDeps): ProcessingJobs {
+function platformJobs(deps: ServiceDeps): { processingJobs: ProcessingJobs; spaceJobs: SpaceJobs } | null {
+  if (deps.datasets.processing !== 'job') return null;
   if (!deps.storage) throw new Error('DATASET_PROCESSING=job needs the object store settings (ServiceDeps.storage) to hand to the jobs');
-  return new ProcessingJobs(deps.db, deps.store, deps.platformDispatcher ?? deps.jobs.dispatcher, deps.log, {
+  const dispatcher = deps.platformDispatcher ?? deps.jobs.dispatcher;
+  const common = {
     job: deps.datasets.job,
     storage: deps.storage,
     maxAttempts: deps.jobs.config.maxAttempts,
     ...(deps.jobs.tenantScope ? { tenantScope: deps.jobs.tenantScope } : {}),
-  });
+  };
+  return {
+    processingJobs: new ProcessingJobs(deps.db, deps.store, dispatcher, deps.log, common),
+    spaceJobs: new SpaceJobs(deps.db, deps.store, dispatcher, deps.log, { ...common, rowsPerPart: deps.datasets.job.spaceRowsPerPart }),
+  };
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -95,6 +104,7 @@ export function createServices(deps: ServiceDeps): Services {
   const inferenceUsage = new InferenceUsage(deps.db, deps.log);
   const serving = new ModelServing(models, artifacts, inference, inferenceUsage, limits);
   const spaces = new EmbeddingSpaces(deps.db, deps.store, models, artifacts, serving, inference, deps.log, deps.datasets.processing === 'inline', deps.jobs.tenantScope);
+  const jobs = platformJobs(deps);
   const datasets = createDatasetServices({
     db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets, ...(deps.jobs.tenantScope ? { tenantScope: deps.jobs.tenantScope } : {}),
   });
@@ -113,7 +123,8 @@ export function createServices(deps: ServiceDeps): Services {
     datasets,
     projections: new ProjectionService(deps.db, deps.store),
     datasetRows: new DatasetRowsService(datasets, deps.store),
-    processingJobs: deps.datasets.processing === 'job' ? processingJobs(deps) : null,
+    processingJobs: jobs?.processingJobs ?? null,
+    spaceJobs: jobs?.spaceJobs ?? null,
     ...(({ lifecycle, ...rest }) => ({ ...rest, runLifecycle: lifecycle }))(createRunServices({ db: deps.db, store: deps.store, log: deps.log, jobs: deps.jobs, resolveModel: (t, ref) => models.resolve(t, ref) })),
   };
 }

@@ -350,7 +350,7 @@ describe('dataset processing jobs', () => {
     expect(c.JobRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProcessingJobRole/), 'Arn'] });
   });
 
-  it('hold a role that reaches only the bucket (read tenants/*, write dataset output), and the trainer role stays empty', () => {
+  it('hold a role that reaches only the bucket (read tenants/*, write dataset output and space pieces), and the trainer role stays empty', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
     const [roleId] = entry('AWS::IAM::Role', 'ProcessingJobRole');
     const attached = policies.filter((p) => (p.Properties.Roles as any[]).some((r) => r.Ref === roleId));
@@ -360,7 +360,7 @@ describe('dataset processing jobs', () => {
       expect((Array.isArray(st.Action) ? st.Action : [st.Action]).every((a: string) => a.startsWith('s3:'))).toBe(true);
       const resources = JSON.stringify(st.Resource);
       expect(resources).toMatch(/DataBucket/);
-      if ((Array.isArray(st.Action) ? st.Action : [st.Action]).some((a: string) => /Put|Delete/.test(a))) expect(resources).toMatch(/tenants\/\*\/datasets\/\*/);
+      if ((Array.isArray(st.Action) ? st.Action : [st.Action]).some((a: string) => /Put|Delete/.test(a))) expect(resources).toMatch(/tenants\/\*\/(datasets|spaces)\/\*/);
     }
     const [trainerRoleId] = entry('AWS::IAM::Role', 'TrainerJobRole');
     expect(policies.filter((p) => (p.Properties.Roles as any[]).some((r) => r.Ref === trainerRoleId))).toEqual([]);

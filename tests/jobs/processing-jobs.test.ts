@@ -16,6 +16,19 @@ import { versionPrefix } from '../../src/modules/datasets/keys';
 import { ingestStoreFrom } from '../../src/ingest';
 import { createDataset, createVersion, finalize, keysUnder, uploadFile, VERSION_FIELDS } from '../helpers/datasets-api';
 import { startTestPlatform, type SeededTenant, type TestPlatform } from '../helpers/platform';
+import { registerTrainedModel } from '../helpers/models';
+import { tinyTexts } from '../training/data/fixtures';
+import { InferenceRuntime, readVectorIndex } from '../../src/inference';
+import { loadArtifact } from '../../src/modules/models/artifacts';
+import { embedShards } from '../../src/modules/models/space-build';
+import { SpaceJobs } from '../../src/modules/models/space-jobs';
+import { tenantKey } from '../../src/storage';
+
+async function readAll(t: TestPlatform, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await t.platform.store.get(key)) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
 
 const PLATFORM_JOB_COMMAND = JSON.stringify([process.execPath, '--import', 'tsx', path.resolve(__dirname, '../../src/jobs/platform-main.ts')]);
 
@@ -152,7 +165,67 @@ describe('dataset processing as dispatched, sharded jobs (local children)', () =
     expect(await keysUnder(t, `${versionPrefix(tenant.id, ds, v)}/`)).toEqual([]);
   });
 
-  test('the job entry refuses a spec key outside a version prefix and a copy count the spec was not written for', async () => {
+  test('an embedding space over a three-shard version is built by three copies; each row vector sits at its row', async () => {
+    const key = tenant.keys.ADMIN;
+    const ds = await createDataset(t, key, 'TEXT');
+    const v = await createVersion(t, key, ds);
+    // Three files → three processing copies → three shards (each part cuts its own).
+    for (const f of [0, 1, 2]) expect((await uploadFile(t, key, v, `s-${f}.jsonl`, jsonl(f, 10 + 3 * f))).status).toBe(200);
+    await finalize(t, key, v);
+    expect((await passUntilSettled(v)).status).toBe('READY');
+    const texts = tinyTexts(16);
+    await registerTrainedModel(t, tenant, { modality: 'TEXT', pretext: 'MASKED', rows: texts.rows, shape: texts.shape, name: 'space-job-words' });
+    const created = await t.exec(`mutation($i: CreateEmbeddingSpaceInput!) { createEmbeddingSpace(input: $i) { id status } }`, { i: { model: 'space-job-words', datasetVersionId: v } }, { key });
+    expect(created.body.errors).toBeUndefined();
+    const spaceId = created.body.data!.createEmbeddingSpace.id as string;
+    // 12 rows per copy over 39 rows: 4 wanted, capped at the 3 shards.
+    const spaces = new SpaceJobs(t.platform.db.prisma, t.platform.store, t.platform.jobs.platformDispatcher, t.platform.log, {
+      job: t.platform.config.datasets.job, storage: t.platform.config.storage, rowsPerPart: 12, maxAttempts: 2, tenantScope: () => tenants,
+    });
+    const first = await spaces.pass();
+    expect(first.submitted).toBe(1);
+    const spec = JSON.parse((await readAll(t, specKey(tenantKey(tenant.id, 'spaces', spaceId)))).toString('utf8')) as { count: number };
+    expect(spec.count).toBe(3);
+    let status = 'BUILDING';
+    for (let i = 0; i < 600 && status === 'BUILDING'; i++) {
+      await spaces.pass();
+      status = (await t.platform.db.prisma.embeddingSpace.findUniqueOrThrow({ where: { id: spaceId } })).status;
+      if (status === 'BUILDING') await new Promise((r) => setTimeout(r, 100));
+    }
+    const space = await t.platform.db.prisma.embeddingSpace.findUniqueOrThrow({ where: { id: spaceId }, include: { modelVersion: true } });
+    expect(space).toMatchObject({ status: 'READY', rows: 39, buildJobId: null, buildAttempts: 1 });
+    expect((await keysUnder(t, `${tenantKey(tenant.id, 'spaces', spaceId)}/`)).sort()).toEqual([space.indexKey, space.vectorsKey].sort());
+
+    // The same rows embedded here in one piece: row r's own vector finds row r first in the job-built index.
+    const manifest = await readManifest(ingestStoreFrom(t.platform.store), `${versionPrefix(tenant.id, ds, v)}/manifest.json`);
+    const runtime = new InferenceRuntime();
+    try {
+      const artifact = await loadArtifact(space.modelVersion, async (k) => readAll(t, k));
+      const one = await embedShards({ runtime, artifact, version: space.modelVersion, store: ingestStoreFrom(t.platform.store), manifest, shards: manifest.shards });
+      const stored = JSON.parse((await readAll(t, space.vectorsKey!)).toString('utf8')) as { rows: number[]; meta: Array<{ label: string | null }> };
+      expect(stored.rows).toEqual(one.rows);
+      expect(stored.meta).toEqual(one.meta);
+      const index = readVectorIndex(new Uint8Array(await readAll(t, space.indexKey!)));
+      const dim = space.modelVersion.embeddingDim;
+      for (const r of [0, 9, 10, 22, 23, 38]) {
+        const hit = index.search(one.vectors.subarray(r * dim, (r + 1) * dim), 1)[0]!;
+        expect(hit.score).toBeCloseTo(1, 4);
+        // The nearest stored vector is the row's own (or, on an exact tie, one equal to it).
+        const found = stored.rows[hit.index]!;
+        const own = one.vectors.subarray(r * dim, (r + 1) * dim);
+        const theirs = one.vectors.subarray(found * dim, (found + 1) * dim);
+        expect(found === r || own.every((x, i) => Math.abs(x - theirs[i]!) < 1e-6)).toBe(true);
+      }
+    } finally {
+      await runtime.close();
+    }
+    // similar over GraphQL answers from the job-built index.
+    const near = await t.exec(`query($i: SimilarInput!) { similar(input: $i) { neighbors { row score } } }`, { i: { model: 'space-job-words', datasetVersionId: v, query: { text: 'file 2 note 3 about cats' }, k: 3 } }, { key });
+    expect(near.body.errors).toBeUndefined();
+    expect(near.body.data!.similar.neighbors).toHaveLength(3);
+  });
+
+  test('the job entry refuses a spec key outside a version or space prefix, objects of another tenant, and a copy count the spec was not written for', async () => {
     const env = { PRETEXT_JOB_STORAGE: JSON.stringify(t.platform.config.storage) };
     await expect(runPlatformJob(['process-version', `tenants/${tenant.id}/blobs/sha256/x`], env)).rejects.toThrow(/not a job spec key/);
     await expect(runPlatformJob(['process-version', `tenants/${tenant.id}/datasets/d/versions/../job/spec.json`], env)).rejects.toThrow(/not a job spec key/);
@@ -164,5 +237,12 @@ describe('dataset processing as dispatched, sharded jobs (local children)', () =
     await t.platform.store.put(specKey(prefix), Buffer.from(JSON.stringify({ formatVersion: 1, kind: 'process-version', versionId: v, keyPrefix: prefix, shape: { modality: 'TEXT' }, split: {}, count: 1, files: [] })));
     await expect(runPlatformJob(['process-version', specKey(prefix)], { ...env, PRETEXT_JOB_INDEX: '1', PRETEXT_JOB_COUNT: '3' })).rejects.toThrow(/spec was written for 1/);
     await t.platform.store.deletePrefix(`${prefix}/`);
+    // A space build spec that names another tenant's manifest is refused before anything is read.
+    const spacePrefix = tenantKey(tenant.id, 'spaces', crypto.randomUUID());
+    const foreign = { formatVersion: 1, kind: 'build-space', spaceId: 's', keyPrefix: spacePrefix, manifestKey: 'tenants/someone-else/datasets/d/versions/v/manifest.json', model: { id: 'm', onnxKey: `${spacePrefix}/m.onnx`, tokenizerKey: null, inputSpec: {}, head: null, embeddingDim: 4 }, count: 1 };
+    await t.platform.store.put(specKey(spacePrefix), Buffer.from(JSON.stringify(foreign)));
+    await expect(runPlatformJob(['build-space', specKey(spacePrefix)], env)).rejects.toThrow(/outside its tenant/);
+    await expect(runPlatformJob(['process-version', specKey(spacePrefix)], env)).rejects.toThrow(/does not describe this job/);
+    await t.platform.store.deletePrefix(`${spacePrefix}/`);
   });
 });

@@ -18,7 +18,26 @@ export interface ProcessVersionSpec {
   files: Array<{ name: string; key: string; bytes: number; sha256: string }>;
 }
 
-export type PlatformJobSpec = ProcessVersionSpec;
+export interface BuildSpaceSpec {
+  formatVersion: 1;
+  kind: 'build-space';
+  spaceId: string;
+  /** tenants/<t>/spaces/<s>: each copy writes parts/<index>/vectors.f32 + rows.json under it. */
+  keyPrefix: string;
+  /** The READY dataset version's manifest; copy i embeds a contiguous run of its shards. */
+  manifestKey: string;
+  /** What loading the model version's artifact needs (src/modules/models/artifacts.ts ArtifactVersion). */
+  model: { id: string; onnxKey: string; tokenizerKey: string | null; inputSpec: unknown; head: unknown; embeddingDim: number };
+  count: number;
+}
+
+export type PlatformJobSpec = ProcessVersionSpec | BuildSpaceSpec;
+
+/** A space build copy's output: its vectors (float32 little-endian, [rows, dim]) and their rows. */
+export function spacePieceKeys(keyPrefix: string, index: number): { vectors: string; rows: string } {
+  const part = `${keyPrefix.replace(/\/+$/, '')}/parts/${String(index).padStart(5, '0')}`;
+  return { vectors: `${part}/vectors.f32`, rows: `${part}/rows.json` };
+}
 
 export function specKey(keyPrefix: string): string {
   return `${keyPrefix.replace(/\/+$/, '')}/job/spec.json`;

@@ -76,7 +76,7 @@ export class EmbeddingSpaces {
     let space: EmbeddingSpace;
     try {
       space = existing
-        ? await this.db.embeddingSpace.update({ where: { id: existing.id }, data: { status: 'BUILDING', error: null, rows: 0 } })
+        ? await this.db.embeddingSpace.update({ where: { id: existing.id }, data: { status: 'BUILDING', error: null, rows: 0, buildJobId: null, buildAttempts: 0 } })
         : await this.db.embeddingSpace.create({ data: { tenantId: t.tenantId, modelVersionId: v.id, datasetVersionId: dv.id, status: 'BUILDING', dim: v.embeddingDim } });
     } catch (err) {
       if (isUniqueViolation(err)) return this.db.embeddingSpace.findFirstOrThrow({ where: { modelVersionId: v.id, datasetVersionId: dv.id } });
