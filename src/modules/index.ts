@@ -107,6 +107,7 @@ export function createServices(deps: ServiceDeps): Services {
   const jobs = platformJobs(deps);
   const datasets = createDatasetServices({
     db: deps.db, store: deps.store, log: deps.log, cfg: deps.datasets, ...(deps.jobs.tenantScope ? { tenantScope: deps.jobs.tenantScope } : {}),
+    ...(jobs ? { cancelJob: (id: string) => (deps.platformDispatcher ?? deps.jobs.dispatcher).cancel(id) } : {}),
   });
   return {
     limits,

@@ -12,6 +12,7 @@ import { LocalDispatcher } from '../../src/jobs/dispatchers';
 import { specKey } from '../../src/jobs/platform/spec';
 import { runPlatformJob } from '../../src/jobs/platform-main';
 import { ProcessingJobs } from '../../src/modules/datasets/processing-jobs';
+import { DatasetService } from '../../src/modules/datasets/service';
 import { versionPrefix } from '../../src/modules/datasets/keys';
 import { ingestStoreFrom } from '../../src/ingest';
 import { createDataset, createVersion, finalize, keysUnder, uploadFile, VERSION_FIELDS } from '../helpers/datasets-api';
@@ -163,6 +164,39 @@ describe('dataset processing as dispatched, sharded jobs (local children)', () =
     expect((row.error as { message: string }).message).toMatch(/internal error/);
     expect(seen.some((s) => JSON.parse(s).retried === 1)).toBe(true);
     expect(await keysUnder(t, `${versionPrefix(tenant.id, ds, v)}/`)).toEqual([]);
+  });
+
+  test('purging a deleted dataset while its version is processed cancels the job', async () => {
+    const key = tenant.keys.ADMIN;
+    const ds = await createDataset(t, key, 'TEXT');
+    const v = await createVersion(t, key, ds);
+    expect((await uploadFile(t, key, v, 'a.jsonl', jsonl(0, 5))).status).toBe(200);
+    await finalize(t, key, v);
+    // A real child that would run for a minute (a long processing job), on a dispatcher of this test's own.
+    const slow = new LocalDispatcher({ kind: 'local', maxConcurrent: 2, killGraceMs: 200 });
+    const pj = new ProcessingJobs(t.platform.db.prisma, t.platform.store, slow, t.platform.log, {
+      job: { ...t.platform.config.datasets.job, command: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'] },
+      storage: t.platform.config.storage,
+      maxAttempts: 2,
+      tenantScope: () => tenants,
+    });
+    const svc = t.platform.services.datasets;
+    // The platform's dataset service, wired to that dispatcher the way createServices wires the platform's own.
+    const datasets = new DatasetService(t.platform.db.prisma, t.platform.store, svc.uploads, svc.processor, t.platform.log, svc.reconciler, (id) => slow.cancel(id));
+    try {
+      expect((await pj.pass()).submitted).toBe(1);
+      const jobId = (await t.platform.db.prisma.datasetVersion.findUniqueOrThrow({ where: { id: v } })).processingJobId!;
+      expect((await slow.describe(jobId)).state).toBe('RUNNING');
+      // deleteDataset's two steps: the soft delete, then the purge.
+      await t.platform.db.prisma.dataset.update({ where: { id: ds }, data: { deletedAt: new Date() } });
+      await datasets.purge(ds);
+      for (let i = 0; i < 50 && (await slow.describe(jobId)).state === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await slow.describe(jobId)).state).toBe('FAILED');
+      expect(await t.platform.db.prisma.datasetVersion.findUnique({ where: { id: v } })).toBeNull();
+      expect(await keysUnder(t, `${versionPrefix(tenant.id, ds, v)}/`)).toEqual([]);
+    } finally {
+      await slow.close();
+    }
   });
 
   test('an embedding space over a three-shard version is built by three copies; each row vector sits at its row', async () => {

@@ -15,6 +15,8 @@ export interface DatasetServiceDeps {
   cfg: Config['datasets'];
   /** Recovery passes handle only these tenants' versions (a dedicated pool; tests sharing a database). */
   tenantScope?: () => readonly string[] | null;
+  /** DATASET_PROCESSING=job: cancels a processing job (a purge stops the job of a version being processed). */
+  cancelJob?: (externalId: string) => Promise<void>;
 }
 
 export function createDatasetServices(deps: DatasetServiceDeps): DatasetService {
@@ -41,6 +43,6 @@ export function createDatasetServices(deps: DatasetServiceDeps): DatasetService 
     deps.log,
     { objectsPerPass: deps.cfg.reconcileObjectsPerPass },
   );
-  const service: DatasetService = new DatasetService(deps.db, deps.store, uploads, processor, deps.log, reconciler);
+  const service: DatasetService = new DatasetService(deps.db, deps.store, uploads, processor, deps.log, reconciler, deps.cancelJob);
   return service;
 }

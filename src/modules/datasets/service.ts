@@ -13,6 +13,7 @@ import { fileNameProblem, versionPrefix } from './keys';
 import type { DatasetProcessor } from './processor';
 import type { DatasetReconciler } from './reconciler';
 import type { UploadService } from './uploads';
+import { SUBMITTING } from '../../jobs/platform/driver';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const MAX_PAGE = 100;
@@ -33,6 +34,8 @@ export class DatasetService {
     private readonly log: Logger,
     /** Orphan clean-up after crashes; the worker tick runs it (platform.ts). */
     readonly reconciler: DatasetReconciler,
+    /** DATASET_PROCESSING=job: stops a version's processing job (the dispatcher's cancel) before its rows go. */
+    private readonly cancelJob?: (externalId: string) => Promise<void>,
   ) {}
 
   private liveDataset(tenantId: string, id: string): Promise<Dataset | null> {
@@ -296,6 +299,10 @@ export class DatasetService {
     const d = await this.db.dataset.findUnique({ where: { id: datasetId }, include: { versions: { include: { files: true } } } });
     if (!d || !d.deletedAt) return;
     for (const v of d.versions) {
+      // A copy still running would write into the prefix deleted below (the reconciler would remove that later).
+      if (this.cancelJob && v.status === 'PROCESSING' && v.processingJobId && v.processingJobId !== SUBMITTING) {
+        await this.cancelJob(v.processingJobId).catch((err: unknown) => this.log.warn({ err, versionId: v.id }, 'could not cancel the processing job of a deleted dataset'));
+      }
       for (const f of v.files) {
         if (f.status === 'UPLOADING' && f.uploadId) await this.store.abortMultipart(f.storageKey, f.uploadId).catch(() => undefined);
       }
