@@ -14,7 +14,7 @@
 // and the manifest equal what processDatasetVersion writes for the same files, apart from the shard keys.
 import { IngestError, ProblemSink, type Problem } from './errors';
 import { resolveLimits, type IngestLimits } from './limits';
-import { assembleManifest, dedupeUnits, deleteAll, manifestKey, readUnits, type UploadedFile } from './process';
+import { assembleManifest, dedupeUnits, deleteAll, manifestKey, readUnits, type ProcessOptions, type UploadedFile } from './process';
 import { planUnits } from './readers';
 import { validateShape } from './shape';
 import { ShardWriter } from './shard-writer';
@@ -46,17 +46,8 @@ export interface PartResult {
   truncated: boolean;
 }
 
-export interface PartOptions {
-  files: UploadedFile[];
-  shape: RowShape;
-  store: IngestStore;
-  /** The version's prefix (tenants/<t>/datasets/<d>/versions/<v>); the part writes under <prefix>/parts/<index>/. */
-  keyPrefix: string;
-  part: PartSpec;
-  limits?: Partial<IngestLimits>;
-  split?: Partial<Pick<SplitRule, 'seed' | 'validation' | 'test'>>;
-  splitByFileName?: boolean;
-}
+/** processDatasetVersion's options, plus which copy this is; the part writes under <keyPrefix>/parts/<index>/. */
+export type PartOptions = Omit<ProcessOptions, 'onProgress'> & { part: PartSpec };
 
 const pad = (n: number) => String(n).padStart(5, '0');
 

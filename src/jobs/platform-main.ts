@@ -7,12 +7,7 @@ import { specKey, storageFromEnv, type PlatformJobSpec } from './platform/spec';
 import { runBuildSpace } from './platform/build-space';
 import { runProcessVersion } from './platform/process-version';
 import { createObjectStore } from '../storage';
-
-async function readJson(store: ReturnType<typeof createObjectStore>, key: string): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(Buffer.from(c as Buffer));
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
+import { readObjectJson } from '../storage/read-object';
 
 // Where the gateway writes specs: a job cannot be pointed at a spec outside a dataset version's or a space's prefix.
 const SPEC_KEY = /^tenants\/([^/]+)\/(?:datasets\/[^/]+\/versions\/[^/]+|spaces\/[^/]+)\/job\/spec\.json$/;
@@ -24,7 +19,7 @@ export async function runPlatformJob(argv: string[], env: NodeJS.ProcessEnv): Pr
   if (!tenant) throw new Error(`not a job spec key: ${key}`);
   const part = arrayIndexFromEnv(env);
   const store = createObjectStore(storageFromEnv(env), { signingSecret: 'platform-job-never-signs', publicUrl: () => 'http://127.0.0.1' });
-  const spec = (await readJson(store, key)) as PlatformJobSpec;
+  const spec = await readObjectJson<PlatformJobSpec>(store, key);
   if (spec.formatVersion !== 1 || spec.kind !== kind || specKey(spec.keyPrefix) !== key) throw new Error(`spec ${key} does not describe this job`);
   // Everything the spec names to read or write lies in the same tenant's prefix as the spec itself.
   const own = (k: string) => k.startsWith(`tenants/${tenant}/`) && !k.includes('..');

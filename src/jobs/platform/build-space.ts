@@ -8,12 +8,7 @@ import { loadArtifact, type ArtifactVersion } from '../../modules/models/artifac
 import { embedShards, shardsForCopy, type SpacePiece } from '../../modules/models/space-build';
 import type { ObjectStore } from '../../storage';
 import { spacePieceKeys, type BuildSpaceSpec } from './spec';
-
-async function readObject(store: ObjectStore, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks);
-}
+import { readObjectBytes } from '../../storage/read-object';
 
 export async function runBuildSpace(store: ObjectStore, spec: BuildSpaceSpec, part: { index: number; count: number }): Promise<SpacePiece> {
   if (part.count !== spec.count) {
@@ -22,7 +17,7 @@ export async function runBuildSpace(store: ObjectStore, spec: BuildSpaceSpec, pa
   const ingest = ingestStoreFrom(store);
   const manifest = await readManifest(ingest, spec.manifestKey);
   const version = spec.model as unknown as ArtifactVersion;
-  const artifact = await loadArtifact(version, (key) => readObject(store, key));
+  const artifact = await loadArtifact(version, (key) => readObjectBytes(store, key));
   const runtime = new InferenceRuntime();
   try {
     const piece = await embedShards({ runtime, artifact, version, store: ingest, manifest, shards: shardsForCopy(manifest, part.index, part.count) });

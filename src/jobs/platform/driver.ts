@@ -11,7 +11,9 @@
 //
 // What a target is, where its output lives and how parts are merged is the kind's business (JobKind).
 import type { Logger } from 'pino';
+import type { Config } from '../../config';
 import type { Dispatcher, DispatchResources } from '../dispatchers';
+import { storageEnv } from './spec';
 
 export const SUBMITTING = 'submitting';
 
@@ -61,6 +63,32 @@ export interface PassReport {
   ready: number;
   failed: number;
   retried: number;
+}
+
+/** What every platform job kind is built with (the platform's settings). */
+export interface PlatformJobOptions {
+  job: Config['datasets']['job'];
+  storage: Config['storage'];
+  /** Attempts (submissions) per target before it is given up as FAILED. */
+  maxAttempts: number;
+  /** A 'submitting' claim older than this was lost (the worker died between claim and submit). */
+  staleClaimMs?: number;
+  /** Only these tenants' targets (tests sharing a database). */
+  tenantScope?: () => readonly string[] | null;
+}
+
+/** The driver of a platform job kind from the platform's settings (every kind's copies get the same). */
+export function platformJobDriver(dispatcher: Dispatcher, log: Logger, o: PlatformJobOptions): PlatformJobDriver {
+  return new PlatformJobDriver(dispatcher, log, {
+    command: o.job.command,
+    // Local children get static store credentials (they have no role); cloud jobs get theirs from the job role.
+    env: storageEnv(o.storage, dispatcher.name === 'local'),
+    // Batch on EC2 takes whole vCPUs only.
+    resources: { gpus: 0, cpus: dispatcher.name === 'aws-batch' ? Math.ceil(o.job.cpus) : o.job.cpus, memoryMb: o.job.memoryMb },
+    timeoutSeconds: o.job.timeoutSeconds,
+    maxAttempts: o.maxAttempts,
+    ...(o.staleClaimMs !== undefined ? { staleClaimMs: o.staleClaimMs } : {}),
+  });
 }
 
 export class PlatformJobDriver {

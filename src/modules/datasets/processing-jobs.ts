@@ -11,37 +11,22 @@
 // The copies never touch the database: the spec names everything they read and the prefix they may write; only
 // this pass (the operator) writes rows.
 import type { Logger } from 'pino';
-import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 import { IngestError, ingestStoreFrom, mergeParts, partResultKey, type PartResult, type RowShape } from '../../ingest';
 import type { Dispatcher } from '../../jobs/dispatchers';
-import { PlatformJobDriver, type JobKind, type JobTarget, type MergeOutcome, type PassReport } from '../../jobs/platform/driver';
-import { specKey, storageEnv, type ProcessVersionSpec } from '../../jobs/platform/spec';
+import { platformJobDriver, type PlatformJobDriver, type PlatformJobOptions, type JobKind, type JobTarget, type MergeOutcome, type PassReport } from '../../jobs/platform/driver';
+import { specKey, type ProcessVersionSpec } from '../../jobs/platform/spec';
 import { storageUnavailableIn, type ObjectStore } from '../../storage';
 import { versionPrefix } from './keys';
 import { manifestSummary, outputBytes, processingFailure } from './processor';
+import { readObjectJson } from '../../storage/read-object';
 
-export interface ProcessingJobsOptions {
-  job: Config['datasets']['job'];
-  storage: Config['storage'];
-  /** Attempts (submissions) per version before it is given up as FAILED. */
-  maxAttempts: number;
-  /** A 'submitting' claim older than this was lost (the worker died between claim and submit). */
-  staleClaimMs?: number;
-  /** Only these tenants' versions (tests sharing a database). */
-  tenantScope?: () => readonly string[] | null;
-}
+export type ProcessingJobsOptions = PlatformJobOptions;
 
 export type ProcessingPassReport = PassReport;
 
 interface VersionTarget extends JobTarget {
   datasetId: string;
-}
-
-export async function readJson<T>(store: ObjectStore, key: string): Promise<T> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(Buffer.from(c as Buffer));
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
 }
 
 export class ProcessingJobs implements JobKind<VersionTarget> {
@@ -55,16 +40,7 @@ export class ProcessingJobs implements JobKind<VersionTarget> {
     private readonly log: Logger,
     private readonly opts: ProcessingJobsOptions,
   ) {
-    const { job } = opts;
-    this.driver = new PlatformJobDriver(dispatcher, log, {
-      command: job.command,
-      // Local children get static store credentials (they have no role); cloud jobs get theirs from the job role.
-      env: storageEnv(opts.storage, dispatcher.name === 'local'),
-      resources: { gpus: 0, cpus: dispatcher.name === 'aws-batch' ? Math.ceil(job.cpus) : job.cpus, memoryMb: job.memoryMb },
-      timeoutSeconds: job.timeoutSeconds,
-      maxAttempts: opts.maxAttempts,
-      ...(opts.staleClaimMs !== undefined ? { staleClaimMs: opts.staleClaimMs } : {}),
-    });
+    this.driver = platformJobDriver(dispatcher, log, opts);
   }
 
   /** One worker pass over every PROCESSING version. */
@@ -126,8 +102,8 @@ export class ProcessingJobs implements JobKind<VersionTarget> {
     let spec: ProcessVersionSpec;
     const parts: PartResult[] = [];
     try {
-      spec = await readJson<ProcessVersionSpec>(this.store, specKey(prefix));
-      for (let i = 0; i < spec.count; i++) parts.push(await readJson<PartResult>(this.store, partResultKey(prefix, i)));
+      spec = await readObjectJson<ProcessVersionSpec>(this.store, specKey(prefix));
+      for (let i = 0; i < spec.count; i++) parts.push(await readObjectJson<PartResult>(this.store, partResultKey(prefix, i)));
     } catch (err) {
       if (storageUnavailableIn(err)) throw err; // the store is down, not the job: look again next pass
       this.log.warn({ err, versionId: t.id, jobId }, 'the processing job succeeded but a copy left no part result');

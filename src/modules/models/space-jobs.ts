@@ -8,29 +8,18 @@
 //             index.bin + rows.json exactly as an inline build does; READY; the pieces and the spec are removed;
 //   fail    → FAILED with an internal error, output removed.
 import type { Logger } from 'pino';
-import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 import { ingestStoreFrom, readManifest } from '../../ingest';
 import type { Dispatcher } from '../../jobs/dispatchers';
-import { PlatformJobDriver, type JobKind, type JobTarget, type MergeOutcome, type PassReport } from '../../jobs/platform/driver';
-import { spacePieceKeys, specKey, storageEnv, type BuildSpaceSpec } from '../../jobs/platform/spec';
+import { platformJobDriver, type PlatformJobDriver, type PlatformJobOptions, type JobKind, type JobTarget, type MergeOutcome, type PassReport } from '../../jobs/platform/driver';
+import { spacePieceKeys, specKey, type BuildSpaceSpec } from '../../jobs/platform/spec';
 import { storageUnavailableIn, tenantKey, type ObjectStore } from '../../storage';
 import { writeSpaceIndex, type SpacePiece } from './space-build';
+import { readObjectBytes } from '../../storage/read-object';
 
-export interface SpaceJobsOptions {
-  job: Config['datasets']['job'];
-  storage: Config['storage'];
+export interface SpaceJobsOptions extends PlatformJobOptions {
   /** Rows one copy embeds (the copy count is rows / rowsPerPart, at most one copy per shard and maxParts). */
   rowsPerPart: number;
-  maxAttempts: number;
-  staleClaimMs?: number;
-  tenantScope?: () => readonly string[] | null;
-}
-
-async function readObject(store: ObjectStore, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks);
 }
 
 export class SpaceJobs implements JobKind<JobTarget> {
@@ -44,15 +33,7 @@ export class SpaceJobs implements JobKind<JobTarget> {
     private readonly log: Logger,
     private readonly opts: SpaceJobsOptions,
   ) {
-    const { job } = opts;
-    this.driver = new PlatformJobDriver(dispatcher, log, {
-      command: job.command,
-      env: storageEnv(opts.storage, dispatcher.name === 'local'),
-      resources: { gpus: 0, cpus: dispatcher.name === 'aws-batch' ? Math.ceil(job.cpus) : job.cpus, memoryMb: job.memoryMb },
-      timeoutSeconds: job.timeoutSeconds,
-      maxAttempts: opts.maxAttempts,
-      ...(opts.staleClaimMs !== undefined ? { staleClaimMs: opts.staleClaimMs } : {}),
-    });
+    this.driver = platformJobDriver(dispatcher, log, opts);
   }
 
   pass(now = new Date()): Promise<PassReport> {
@@ -106,11 +87,11 @@ export class SpaceJobs implements JobKind<JobTarget> {
     let spec: BuildSpaceSpec;
     const pieces: SpacePiece[] = [];
     try {
-      spec = JSON.parse((await readObject(this.store, specKey(prefix))).toString('utf8')) as BuildSpaceSpec;
+      spec = JSON.parse((await readObjectBytes(this.store, specKey(prefix))).toString('utf8')) as BuildSpaceSpec;
       for (let i = 0; i < spec.count; i++) {
         const keys = spacePieceKeys(prefix, i);
-        const bytes = await readObject(this.store, keys.vectors);
-        const { rows, meta } = JSON.parse((await readObject(this.store, keys.rows)).toString('utf8')) as Pick<SpacePiece, 'rows' | 'meta'>;
+        const bytes = await readObjectBytes(this.store, keys.vectors);
+        const { rows, meta } = JSON.parse((await readObjectBytes(this.store, keys.rows)).toString('utf8')) as Pick<SpacePiece, 'rows' | 'meta'>;
         // Copied into an aligned buffer: a Buffer's offset into Node's pool need not be a multiple of 4.
         pieces.push({ vectors: new Float32Array(Uint8Array.from(bytes).buffer), rows, meta });
       }
