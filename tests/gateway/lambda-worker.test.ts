@@ -2,6 +2,7 @@
 // deployed function, against a real platform (real database, local object store, the local dispatcher running a
 // real trainer child). With DATASET_PROCESSING=worker, finalize only marks a version PROCESSING (a request Lambda
 // freezes once it answers); the tick processes it, dispatches the queued run and runs the reconciler.
+import path from 'node:path';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createWorkerTickHandler } from '../../src/gateway/lambda-worker';
 import { createDataset, createVersion, finalize, settledVersion, uploadFile } from '../helpers/datasets-api';
@@ -71,5 +72,48 @@ describe('serverless worker tick', () => {
     const third = await tick(event, {} as Context);
     expect(third.embeddingSpaces).toBe(1);
     expect(await statusOf()).toEqual({ status: 'READY', rows: 40 });
+  });
+});
+
+describe('serverless worker tick with DATASET_PROCESSING=job (the CDK stack\'s setting)', () => {
+  // The tick only submits the processing job (here: real local children running src/jobs/platform-main.ts) and, on
+  // a later tick, merges its parts: the work itself never runs inside the function.
+  let t: TestPlatform;
+  let tenant: SeededTenant;
+  const tenants: string[] = [];
+  beforeAll(async () => {
+    const command = JSON.stringify([process.execPath, '--import', 'tsx', path.resolve(__dirname, '../../src/jobs/platform-main.ts')]);
+    t = await startTestPlatform('http', { DATASET_PROCESSING: 'job', PLATFORM_JOB_COMMAND: command, DATASET_JOB_BYTES_PER_PART: '200' }, { jobTenantScope: () => tenants });
+    tenant = await t.seedTenant('tickjob');
+    tenants.push(tenant.id);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  test('a tick submits a two-copy job for the finalized version, a later tick makes it READY', async () => {
+    const key = tenant.keys.ADMIN;
+    const ds = await createDataset(t, key, 'TEXT');
+    const v = await createVersion(t, key, ds);
+    for (const f of [0, 1]) {
+      const lines = Array.from({ length: 12 }, (_, i) => `file ${f} note ${i} about things`).join('\n');
+      expect((await uploadFile(t, key, v, `notes-${f}.txt`, `${lines}\n`)).status).toBe(200);
+    }
+    await finalize(t, key, v);
+    const tick = createWorkerTickHandler(t.platform);
+    expect((await tick(event, {} as Context)).datasetVersions).toBe(1); // submitted
+    const row = await t.platform.db.prisma.datasetVersion.findUniqueOrThrow({ where: { id: v } });
+    expect(row.status).toBe('PROCESSING');
+    expect(row.processingJobId).not.toBeNull();
+    let status = 'PROCESSING';
+    for (let i = 0; i < 300 && status === 'PROCESSING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await tick(event, {} as Context);
+      status = (await settledVersion(t, key, v)).status;
+    }
+    const ready = await settledVersion(t, key, v);
+    expect(ready.status).toBe('READY');
+    expect(ready.stats.rows).toBe(24);
+    expect(ready.stats.shards).toBe(2); // one per copy
   });
 });
