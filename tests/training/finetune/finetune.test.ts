@@ -125,7 +125,8 @@ test('LP-FT: stage 1 fits the head on the frozen encoder, stage 2 trains the enc
   // Stage 1 on its own (what FULL runs first, same seed and subset): the encoder stays bit-identical, the head learns.
   const probe = await fineTune({ base: { spec: imageSpec, weights: baseWeights }, rows, task: 'CLASSIFICATION', mode: 'LINEAR_PROBE', seed: 1 });
   for (const n of encoderNames) expect(Array.from(probe.weights[n]!.data)).toEqual(Array.from(baseWeights[n]!.data));
-  expect(probe.evaluation!.task === 'CLASSIFICATION' && probe.evaluation.accuracy).toBeGreaterThan(0.4); // chance 0.25
+  const pe = probe.evaluation!;
+  expect(pe.task === 'CLASSIFICATION' && pe.accuracy).toBeGreaterThan(0.4); // chance 0.25
 
   // Stage 2 from that head: a checkpoint after every step shows where FULL started. The first warmup step moves each
   // weight by about its rate (Adam's first step is ±lr), 2e-4 for the head, 2e-5 for the encoder at scale 0.1.
