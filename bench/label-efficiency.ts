@@ -97,9 +97,10 @@ export interface LabelEfficiencyOptions {
   /**
    * Extra SSL fine-tune arms side by side with sslFinetune (same pretraining, seeds, subsets and step budget): each
    * overrides the FULL fine-tune's encoderLearningRateScale and, optionally, the head's rate (LP-FT's second stage,
-   * src/training/finetune/finetune.ts). Reported per budget under `variants` by name (`elr<scale>[@<rate>]`).
+   * src/training/finetune/finetune.ts); `probeInit: false` drops its first stage (the head starts at random).
+   * Reported per budget under `variants` by name (`elr<scale>[@<rate>][/noprobe]`).
    */
-  sslVariants?: Array<{ encoderLearningRateScale: number; learningRate?: number }>;
+  sslVariants?: Array<{ encoderLearningRateScale: number; learningRate?: number; probeInit?: boolean }>;
   /** Audio folders (tars of WAVs): clip length in seconds every recording is cut / zero-padded to. Default 1. */
   clipSeconds?: number;
   log?: (message: string) => void;
@@ -268,8 +269,11 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const rawPooled = audio ? logmelFeatures(audio, labeledTrain, testRows, 'pooled') : null;
   const yTest = labelIndices(testRows.map((r) => r.label!), labels);
   const variants = (opts.sslVariants ?? []).map((v) => ({
-    name: `elr${v.encoderLearningRateScale}${v.learningRate !== undefined ? `@${v.learningRate}` : ''}`,
-    hyperparameters: { ...ft, learningRate: v.learningRate ?? sslRate, encoderLearningRateScale: v.encoderLearningRateScale },
+    name: `elr${v.encoderLearningRateScale}${v.learningRate !== undefined ? `@${v.learningRate}` : ''}${v.probeInit === false ? '/noprobe' : ''}`,
+    hyperparameters: {
+      ...ft, learningRate: v.learningRate ?? sslRate, encoderLearningRateScale: v.encoderLearningRateScale,
+      ...(v.probeInit === false ? { probeInit: false } : {}),
+    },
   }));
   const pool = new ArmPool({
     rows: [...labeledTrain, ...testRows], labels, spec, sslWeights, tokenizer: ssl.tokenizer?.toJSON(), normalization: ssl.normalization,
@@ -611,10 +615,13 @@ if (require.main === module) {
       ...(args.includes('--finetune-augment') ? { finetune: { augment: true } } : {}),
       testLimit: num('--test-limit'),
       selfTraining: args.includes('--self-training'),
-      // --ssl-variants 0.3,0.1,0.3@1e-3: encoder rate scale [@ head rate] per extra sslFinetune arm.
+      // --ssl-variants 0.3,0.1,0.3@1e-3,1/noprobe: encoder rate scale [@ head rate] [/noprobe: no linear-probe
+      // head] per extra sslFinetune arm.
       sslVariants: argValue(args, '--ssl-variants')?.split(',').map((v) => {
-        const [scale, rate] = v.split('@');
-        return { encoderLearningRateScale: Number(scale), ...(rate !== undefined ? { learningRate: Number(rate) } : {}) };
+        const [spec, flag] = v.split('/');
+        const [scale, rate] = spec!.split('@');
+        if (flag !== undefined && flag !== 'noprobe') throw new Error(`--ssl-variants: unknown flag "/${flag}" in "${v}"; the only one is /noprobe.`);
+        return { encoderLearningRateScale: Number(scale), ...(rate !== undefined ? { learningRate: Number(rate) } : {}), ...(flag ? { probeInit: false } : {}) };
       }),
       clipSeconds: num('--clip-seconds'),
       pretrainBatchSize: num('--batch-size'),
