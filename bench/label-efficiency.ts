@@ -94,6 +94,13 @@ export interface LabelEfficiencyOptions {
    * same from scratch), so what pretraining adds on top of self-training is measured too.
    */
   selfTraining?: boolean;
+  /**
+   * Extra SSL fine-tune arms side by side with sslFinetune (same pretraining, seeds, subsets and step budget): each
+   * overrides the FULL fine-tune's encoderLearningRateScale and, optionally, the head's rate (LP-FT's second stage,
+   * src/training/finetune/finetune.ts); `probeInit: false` drops its first stage (the head starts at random).
+   * Reported per budget under `variants` by name (`elr<scale>[@<rate>][/noprobe]`).
+   */
+  sslVariants?: Array<{ encoderLearningRateScale: number; learningRate?: number; probeInit?: boolean }>;
   /** Audio folders (tars of WAVs): clip length in seconds every recording is cut / zero-padded to. Default 1. */
   clipSeconds?: number;
   log?: (message: string) => void;
@@ -130,6 +137,8 @@ export interface LabelEfficiencyRow {
   scratchSelfTrainStd?: number;
   sslSelfTrainMinusScratchPoints?: number;
   perSeed: Record<ArmName, number[]> & { sslSelfTrain?: number[]; scratchSelfTrain?: number[] };
+  /** With sslVariants: each variant's mean, std, per-seed values, and mean − scratch in points. */
+  variants?: Record<string, { mean: number; std: number; perSeed: number[]; minusScratchPoints: number }>;
 }
 
 export interface LabelEfficiencyResult {
@@ -150,7 +159,11 @@ export interface LabelEfficiencyResult {
   spatialEmbedding: boolean;
   trainRows: number;
   testRows: number;
-  finetune: FineTuneHyperparameters & { sslLearningRate: number; scratchLearningRate: number };
+  finetune: FineTuneHyperparameters & {
+    sslLearningRate: number; scratchLearningRate: number;
+    /** With sslVariants: each extra arm's name and the hyperparameters it ran with. */
+    sslVariants?: Array<{ name: string; hyperparameters: FineTuneHyperparameters }>;
+  };
   backend: string;
   /**
    * Learning curves: the pretraining loss ([step, loss] every 10 steps) and, per budget and arm, the FULL arms'
@@ -255,6 +268,13 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const raw = audio ? logmelFeatures(audio, labeledTrain, testRows, 'flat') : rawFeatures(opts.modality, ssl.normalization, labeledTrain, testRows);
   const rawPooled = audio ? logmelFeatures(audio, labeledTrain, testRows, 'pooled') : null;
   const yTest = labelIndices(testRows.map((r) => r.label!), labels);
+  const variants = (opts.sslVariants ?? []).map((v) => ({
+    name: `elr${v.encoderLearningRateScale}${v.learningRate !== undefined ? `@${v.learningRate}` : ''}${v.probeInit === false ? '/noprobe' : ''}`,
+    hyperparameters: {
+      ...ft, learningRate: v.learningRate ?? sslRate, encoderLearningRateScale: v.encoderLearningRateScale,
+      ...(v.probeInit === false ? { probeInit: false } : {}),
+    },
+  }));
   const pool = new ArmPool({
     rows: [...labeledTrain, ...testRows], labels, spec, sslWeights, tokenizer: ssl.tokenizer?.toJSON(), normalization: ssl.normalization,
   }, opts.armThreads);
@@ -276,10 +296,15 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
           ...(b.labelsPerClass !== undefined ? { labelsPerClass: b.labelsPerClass } : { labelFraction: b.fraction }),
           ...(arm === 'sslProbe' ? {} : { hyperparameters: { ...ft, learningRate: arm.startsWith('scratch') ? scratchRate : sslRate } }),
         });
+        const variantRuns = Promise.all(variants.map((v) => pool.run({
+          id: nextId++, arm: 'sslFinetune', seed, hyperparameters: v.hyperparameters,
+          ...(b.labelsPerClass !== undefined ? { labelsPerClass: b.labelsPerClass } : { labelFraction: b.fraction }),
+        })));
         const [probe, full, scratch, sslSelf, scratchSelf] = await Promise.all([
           job('sslProbe'), job('sslFinetune'), job('scratch'),
           ...(opts.selfTraining ? [job('sslSelfTrain'), job('scratchSelfTrain')] : []),
         ]);
+        const variantOut = await variantRuns;
         const subset = subsetOf(seed);
         if (subset.length !== probe.trainSize) throw new Error('Internal: the raw arm drew a different label subset than fineTune.');
         const ySub = labelIndices(Array.from(subset, (i) => labeledTrain[i]!.label!), labels);
@@ -289,11 +314,14 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
           armCurves[`${key}/sslFinetune`] = full!.curve ?? [];
           armCurves[`${key}/scratch`] = full === scratch ? [] : scratch!.curve ?? [];
         }
+        if (seed === 0) variants.forEach((v, i) => { armCurves[`${key}/${v.name}`] = variantOut[i]!.curve ?? []; });
+        const variantLog = variants.map((v, i) => ` ${v.name} ${fmt(variantOut[i]!.accuracy!)}`).join('');
         const self = sslSelf && scratchSelf ? ` selfTrain ssl ${fmt(sslSelf.accuracy!)} scratch ${fmt(scratchSelf.accuracy!)}` : '';
-        log(`budget ${key} seed ${seed}: probe ${fmt(probe!.accuracy!)} finetune ${fmt(full!.accuracy!)} (${full!.steps} steps) scratch ${fmt(scratch!.accuracy!)} (${scratch!.steps} steps) raw ${fmt(rawAcc)}${rawPooled ? ` rawPooled ${fmt(pooledAcc)}` : ''}${self}; ${subset.length} labels`);
+        log(`budget ${key} seed ${seed}: probe ${fmt(probe!.accuracy!)} finetune ${fmt(full!.accuracy!)} (${full!.steps} steps) scratch ${fmt(scratch!.accuracy!)} (${scratch!.steps} steps) raw ${fmt(rawAcc)}${rawPooled ? ` rawPooled ${fmt(pooledAcc)}` : ''}${self}${variantLog}; ${subset.length} labels`);
         return {
           labels: subset.length, sslProbe: probe!.accuracy!, sslFinetune: full!.accuracy!, scratch: scratch!.accuracy!, raw: rawAcc, rawPooled: pooledAcc,
           ...(sslSelf && scratchSelf ? { sslSelfTrain: sslSelf.accuracy!, scratchSelfTrain: scratchSelf.accuracy! } : {}),
+          variants: variantOut.map((r) => r.accuracy!),
         };
       }));
       const perArm = Object.fromEntries(ARMS.map((a) => [a, perSeed.map((p) => p[a])])) as Record<ArmName, number[]>;
@@ -315,6 +343,12 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
           sslSelfTrainMinusScratchPoints: Number((100 * (mean(ssl) - m('scratch'))).toFixed(2)),
         });
         Object.assign(row.perSeed, { sslSelfTrain: ssl, scratchSelfTrain: scr });
+      }
+      if (variants.length) {
+        row.variants = Object.fromEntries(variants.map((v, i) => {
+          const xs = perSeed.map((p) => p.variants[i]!);
+          return [v.name, { mean: mean(xs), std: std(xs), perSeed: xs, minusScratchPoints: Number((100 * (mean(xs) - m('scratch'))).toFixed(2)) }];
+        }));
       }
       return row;
     });
@@ -338,7 +372,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
     spatialEmbedding,
     trainRows: labeledTrain.length,
     testRows: testRows.length,
-    finetune: { ...ft, sslLearningRate: sslRate, scratchLearningRate: scratchRate },
+    finetune: { ...ft, sslLearningRate: sslRate, scratchLearningRate: scratchRate, ...(variants.length ? { sslVariants: variants } : {}) },
     backend: ssl.backend,
     curves: { pretrain: pretrainCurve, arms: armCurves },
   };
@@ -581,6 +615,14 @@ if (require.main === module) {
       ...(args.includes('--finetune-augment') ? { finetune: { augment: true } } : {}),
       testLimit: num('--test-limit'),
       selfTraining: args.includes('--self-training'),
+      // --ssl-variants 0.3,0.1,0.3@1e-3,1/noprobe: encoder rate scale [@ head rate] [/noprobe: no linear-probe
+      // head] per extra sslFinetune arm.
+      sslVariants: argValue(args, '--ssl-variants')?.split(',').map((v) => {
+        const [spec, flag] = v.split('/');
+        const [scale, rate] = spec!.split('@');
+        if (flag !== undefined && flag !== 'noprobe') throw new Error(`--ssl-variants: unknown flag "/${flag}" in "${v}"; the only one is /noprobe.`);
+        return { encoderLearningRateScale: Number(scale), ...(rate !== undefined ? { learningRate: Number(rate) } : {}), ...(flag ? { probeInit: false } : {}) };
+      }),
       clipSeconds: num('--clip-seconds'),
       pretrainBatchSize: num('--batch-size'),
       maxLength: num('--max-length'),

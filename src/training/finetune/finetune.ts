@@ -8,7 +8,8 @@
 //   LINEAR_PROBE: encoder frozen; a linear head fitted on cached pooled features (full-batch softmax/linear regression).
 //   MLP_HEAD:     encoder frozen; a ReLU MLP head trained with AdamW on cached pooled features.
 //   FULL:         every weight trained with AdamW; from a pretrained base the head starts from a linear probe
-//                 (LP-FT, Kumar et al. 2022: it keeps the first steps from wrecking the pretrained features).
+//                 (LP-FT, Kumar et al. 2022: it keeps the first steps from wrecking the pretrained features), and
+//                 `encoderLearningRateScale` < 1 trains the encoder at a fraction of the head's rate.
 import { tf } from '../engine/tf';
 import { type HeadSpec, type ModelSpec, assertModelSpec } from '../../models/spec';
 import type { Row } from '../../ingest/types';
@@ -145,6 +146,8 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
 
     const loop: LoopOptions = {
       model, n: inputs.n, hp, seed, score, log, onStep: opts.onStep, checkpoints: opts.checkpoints ?? null, augment: null,
+      // Only a pretrained encoder has features worth moving slowly; from scratch every weight gets the full rate.
+      encoderRateScale: opts.base ? hp.encoderLearningRateScale : 1,
       fingerprint: fineTuneFingerprint({
         task: opts.task, mode: opts.mode, seed, labelFraction: opts.labelFraction ?? 1, labelsPerClass: opts.labelsPerClass ?? null,
         hp: { ...hp, checkpointEvery: undefined }, labels, trainSize: subset.length, spec,
@@ -253,6 +256,8 @@ interface LoopOptions {
   checkpoints: FineTuneOptions['checkpoints'] | null;
   /** FULL with augment: the augmentation stream (replaced by the checkpointed one on resume). */
   augment: { rng: Rng } | null;
+  /** Multiplier of the rate for every non-head weight (the encoder); 1 for heads-only loops too. */
+  encoderRateScale: number;
   fingerprint: string;
 }
 
@@ -282,6 +287,7 @@ async function trainLoop(
     learningRate: warmupCosine({ learningRate: hp.learningRate, warmupSteps: Math.min(50, Math.floor(total / 10)), totalSteps: total }),
     weightDecay: hp.weightDecay,
     clipNorm: 1,
+    ...(o.encoderRateScale !== 1 ? { rateScale: (name: string) => (name.startsWith('head/') ? 1 : o.encoderRateScale) } : {}),
   });
   const byTfName = new Map(Object.entries(variables).map(([name, v]) => [v.name, name]));
   const varList = Object.values(variables);

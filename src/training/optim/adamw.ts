@@ -17,6 +17,11 @@ export interface AdamWOptions {
    * practice since decaying those only hurts.
    */
   decay?: (name: string, variable: tf.Variable) => boolean;
+  /**
+   * Per-parameter multiplier of the scheduled rate (default 1 for all), decay included: fine-tuning a pretrained
+   * encoder more slowly than its new head (LP-FT) without a second optimizer.
+   */
+  rateScale?: (name: string) => number;
 }
 
 /** Plain-array optimizer state, for checkpoints. */
@@ -43,6 +48,7 @@ export class AdamW {
   readonly clipNorm: number;
   private readonly schedule: LearningRateSchedule;
   private readonly decay: (name: string, variable: tf.Variable) => boolean;
+  private readonly rateScale: (name: string) => number;
   private m = new Map<string, tf.Variable>();
   private v = new Map<string, tf.Variable>();
   private t = 0;
@@ -63,6 +69,7 @@ export class AdamW {
     if (!(this.weightDecay >= 0)) throw new Error(`weightDecay must be ≥ 0; got ${this.weightDecay}. Typical: 0.01–0.1.`);
     if (!(this.clipNorm > 0)) throw new Error(`clipNorm must be > 0; got ${this.clipNorm}. Use Infinity to disable clipping.`);
     this.decay = options.decay ?? ((_name, variable) => variable.rank >= 2);
+    this.rateScale = options.rateScale ?? (() => 1);
   }
 
   /** Steps taken so far. */
@@ -85,6 +92,7 @@ export class AdamW {
       const m = this.slot(this.m, name, w);
       const v = this.slot(this.v, name, w);
       const decay = this.decay(name, w) ? this.weightDecay : 0;
+      const rate = lr * this.rateScale(name);
       tf.tidy(() => {
         const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
@@ -92,7 +100,7 @@ export class AdamW {
         const full = decay > 0 ? tf.add(update, tf.mul(w, decay)) : update;
         m.assign(m1);
         v.assign(v1);
-        w.assign(tf.sub(w, tf.mul(full, lr)));
+        w.assign(tf.sub(w, tf.mul(full, rate)));
       });
       g.dispose();
     }

@@ -8,6 +8,7 @@ import { loadSession } from '../../../src/inference/onnx';
 import { tf } from '../../../src/training/engine/tf';
 import { assertModelSpec, type ModelSpec } from '../../../src/models/spec';
 import type { Row } from '../../../src/ingest/types';
+import { MemoryCheckpointStore } from '../../../src/training/trainer/checkpoint';
 import { tinyImages, tinySequences } from '../data/fixtures';
 
 beforeAll(async () => {
@@ -106,6 +107,62 @@ test('LINEAR_PROBE keeps the encoder frozen; labelFraction trains on the stratif
   for (const [name, t] of Object.entries(w)) expect(Array.from(result.weights[name]!.data)).toEqual(Array.from(t.data));
   expect(result.trainSize).toBe(40);
   expect(result.evaluation?.task).toBe('CLASSIFICATION');
+});
+
+test('LP-FT: stage 1 fits the head on the frozen encoder, stage 2 trains the encoder at encoderLearningRateScale × the head rate', async () => {
+  const rows = imageRows(240);
+  const base = buildModel(imageSpec, { seed: 3 });
+  const baseWeights = base.getWeights();
+  base.dispose();
+  const encoderNames = Object.keys(baseWeights).filter((n) => !n.startsWith('head/'));
+  const trained = encoderNames.filter((n) => !/moving_(mean|variance)$/.test(n));
+  expect(trained.length).toBe(encoderNames.length - 2);
+  const headNames = ['head/out/kernel', 'head/out/bias'];
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+  const distance = (w: Record<string, { data: Float32Array }>, names: string[]) =>
+    Math.sqrt(names.reduce((s, n) => s + w[n]!.data.reduce((t, x, i) => t + (x - baseWeights[n]!.data[i]!) ** 2, 0), 0));
+
+  // Stage 1 on its own (what FULL runs first, same seed and subset): the encoder stays bit-identical, the head learns.
+  const probe = await fineTune({ base: { spec: imageSpec, weights: baseWeights }, rows, task: 'CLASSIFICATION', mode: 'LINEAR_PROBE', seed: 1 });
+  for (const n of encoderNames) expect(Array.from(probe.weights[n]!.data)).toEqual(Array.from(baseWeights[n]!.data));
+  const pe = probe.evaluation!;
+  expect(pe.task === 'CLASSIFICATION' && pe.accuracy).toBeGreaterThan(0.4); // chance 0.25
+
+  // Stage 2 from that head: a checkpoint after every step shows where FULL started. The first warmup step moves each
+  // weight by about its rate (Adam's first step is ±lr), 2e-4 for the head, 2e-5 for the encoder at scale 0.1.
+  const run = async (encoderLearningRateScale: number, probeInit = true) => {
+    const store = new MemoryCheckpointStore();
+    const r = await fineTune({
+      base: { spec: imageSpec, weights: baseWeights }, rows, task: 'CLASSIFICATION', mode: 'FULL', seed: 1,
+      hyperparameters: { epochs: 10, minSteps: 0, batchSize: 32, learningRate: 1e-3, encoderLearningRateScale, probeInit },
+      checkpoints: { store, every: 1 },
+    });
+    return { r, first: store.saved[0]! };
+  };
+  const lpft = await run(0.1);
+  expect(lpft.r.steps).toBe(50); // warmup 5 steps: the first one runs at 1e-3 / 5
+  for (const n of headNames) expect(maxDiff(lpft.first.weights[n]!.data, probe.weights[n]!.data)).toBeLessThan(3e-4);
+  // (Batch-norm moving statistics are not the optimizer's: they track the batches in training mode at any rate.)
+  for (const n of trained) expect(maxDiff(lpft.first.weights[n]!.data, baseWeights[n]!.data)).toBeLessThan(3e-5);
+  // Without the probe the head starts from its random initialization, far from the probe's.
+  const fresh = await run(0.1, false);
+  expect(maxDiff(fresh.first.weights['head/out/kernel']!.data, probe.weights['head/out/kernel']!.data)).toBeGreaterThan(1e-2);
+
+  // Stage 2 trains every encoder weight, the scaled-down rate moving it much less than the head's full rate does.
+  for (const n of encoderNames) expect(lpft.r.weights[n]!.data.some((v, i) => v !== baseWeights[n]!.data[i])).toBe(true);
+  const one = await run(1);
+  expect(distance(lpft.r.weights, trained)).toBeLessThan(0.5 * distance(one.r.weights, trained));
+  const ev = lpft.r.evaluation!;
+  expect(ev.task === 'CLASSIFICATION' && ev.accuracy).toBeGreaterThan(0.4);
+
+  // From scratch there are no features to preserve: the scale is ignored (bit-identical to one rate everywhere).
+  const scratch = (encoderLearningRateScale: number) => fineTune({
+    base: null, spec: imageSpec, rows, task: 'CLASSIFICATION', mode: 'FULL', seed: 1,
+    hyperparameters: { epochs: 2, minSteps: 0, batchSize: 32, encoderLearningRateScale },
+  });
+  const [s1, s01] = [await scratch(1), await scratch(0.1)];
+  for (const n of Object.keys(s1.weights)) expect(Array.from(s01.weights[n]!.data)).toEqual(Array.from(s1.weights[n]!.data));
+  await expect(scratch(0)).rejects.toThrow(/encoderLearningRateScale must be in \(0, 1\]/);
 });
 
 test('MLP_HEAD regression on sequences from scratch: regressor head, metrics, ONNX parity, validation hold-out', async () => {

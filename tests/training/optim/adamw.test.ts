@@ -10,6 +10,7 @@ beforeAll(async () => {
 function referenceRun(
   params: Record<string, { shape: number[]; data: number[] }>, gradsPerStep: Record<string, number[]>[],
   lr: (s: number) => number, o: { b1: number; b2: number; eps: number; wd: number; clip: number },
+  rateScale: (name: string) => number = () => 1,
 ) {
   const w = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, [...v.data]]));
   const m = Object.fromEntries(Object.keys(params).map((k) => [k, params[k]!.data.map(() => 0)]));
@@ -28,7 +29,7 @@ function referenceRun(
         v[k]![i] = o.b2 * v[k]![i]! + (1 - o.b2) * g * g;
         const mh = m[k]![i]! / (1 - o.b1 ** t);
         const vh = v[k]![i]! / (1 - o.b2 ** t);
-        w[k]![i] = w[k]![i]! - lr(s) * (mh / (Math.sqrt(vh) + o.eps) + decay * w[k]![i]!);
+        w[k]![i] = w[k]![i]! - lr(s) * rateScale(k) * (mh / (Math.sqrt(vh) + o.eps) + decay * w[k]![i]!);
       }
     }
   });
@@ -86,6 +87,23 @@ describe('AdamW', () => {
     optA.dispose();
     optB2.dispose();
     tf.dispose([...Object.values(a), ...Object.values(b)]);
+  });
+
+  it('rateScale multiplies the rate per parameter, decay included; other parameters are untouched', () => {
+    const plain = makeVars(), scaled = makeVars();
+    const optPlain = new AdamW({ learningRate: schedule, beta1: o.b1, beta2: o.b2, epsilon: o.eps, weightDecay: o.wd, clipNorm: o.clip });
+    const optScaled = new AdamW({
+      learningRate: schedule, beta1: o.b1, beta2: o.b2, epsilon: o.eps, weightDecay: o.wd, clipNorm: o.clip,
+      rateScale: (n) => (n === 'kernel' ? 0.25 : 1),
+    });
+    for (let s = 0; s < grads.length; s++) { step(optPlain, plain, s); step(optScaled, scaled, s); }
+    expect(Array.from(scaled.bias!.dataSync())).toEqual(Array.from(plain.bias!.dataSync()));
+    const ref = referenceRun(params, grads, schedule, o, (k) => (k === 'kernel' ? 0.25 : 1));
+    const got = scaled.kernel!.dataSync();
+    ref.kernel!.forEach((x, i) => expect(Math.abs(got[i]! - x)).toBeLessThan(1e-5));
+    optPlain.dispose();
+    optScaled.dispose();
+    tf.dispose([...Object.values(plain), ...Object.values(scaled)]);
   });
 
   it('rejects bad hyperparameters with a hint', () => {
