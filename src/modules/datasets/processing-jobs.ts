@@ -77,7 +77,7 @@ export class ProcessingJobs implements JobKind<VersionTarget> {
   }
 
   async prepare(t: VersionTarget): Promise<{ args: string[]; count: number }> {
-    const version = await this.db.datasetVersion.findUniqueOrThrow({ where: { id: t.id }, include: { files: { orderBy: { createdAt: 'asc' } } } });
+    const version = await this.db.datasetVersion.findUniqueOrThrow({ where: { id: t.id }, include: { files: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } } });
     const prefix = this.prefix(t);
     const files = version.files.filter((f) => f.status === 'UPLOADED');
     const spec: ProcessVersionSpec = {

@@ -276,10 +276,11 @@ export class DatasetProcessor {
   }
 
   private async process(versionId: string): Promise<void> {
-    const version = await this.db.datasetVersion.findUnique({ where: { id: versionId }, include: { dataset: true, files: true } });
+    const version = await this.db.datasetVersion.findUnique({ where: { id: versionId }, include: { dataset: true, files: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } } });
     if (!version || version.status !== 'PROCESSING' || version.dataset.deletedAt) return;
     const prefix = versionPrefix(version.tenantId, version.datasetId, version.id);
     const files: UploadedFile[] = version.files
+      // Upload order (the row order a version promises), the same order the sharded processing job reads.
       .filter((f) => f.status === 'UPLOADED')
       .map((f) => ({ name: f.name, bytes: Number(f.bytes), sha256: f.sha256 ?? '', open: () => lazyStream(() => this.store.get(f.storageKey)) }));
     const split = (version.splitRule ?? {}) as { seed?: string; validation?: number; test?: number };
