@@ -20,7 +20,7 @@ export interface LinearFitOptions {
 }
 
 export interface FineTuneHyperparameters {
-  /** Peak AdamW rate for MLP_HEAD and FULL (default 1e-3; FULL from a pretrained base 5e-4, the platform recipe). */
+  /** Peak AdamW rate for MLP_HEAD and FULL (default 1e-3; FULL from a pretrained text encoder 5e-4, the platform recipe). */
   learningRate?: number;
   /** Default 64 (capped at the number of training rows). */
   batchSize?: number;

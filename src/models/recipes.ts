@@ -34,8 +34,11 @@ export interface FineTuneRecipe {
   epochs: number;
   maxSteps: number;
   minSteps: number;
-  /** Peak rate from a pretrained base, and from scratch. */
+  /** Peak rate of a FULL fine-tune from a pretrained base when the encoder reads tokens (text); see pretrainedLearningRate. */
   learningRate: number;
+  /** Peak rate from a pretrained base when the encoder reads pixels or a sequence (images, time series, audio). */
+  pixelSequenceLearningRate: number;
+  /** Peak rate from scratch. */
   scratchLearningRate: number;
 }
 
@@ -78,6 +81,16 @@ export function defaultRecipe(modality: RecipeModality, pretext: RecipePretext):
   return { ...r, task: { ...r.task } };
 }
 
+// Pixel and sequence encoders fine-tune at 1e-3 from a pretrained base, the scratch rate: on validation slices of
+// three data sets it beat 5e-4 in every one (Fashion-MNIST, 3 seeds: +0.3 at 10/class, +0.7 at 1 %; row-sequential
+// Fashion-MNIST, 2 seeds: +0.4 / +0.8; spoken digits, held-out speakers, 3 seeds: +1.2 / +1.5 after 100 / 400
+// pretraining steps); the encoder has to move, not be held back (see the LP-FT table in the README). Text keeps 5e-4:
+// 1e-3 was not measured on it.
 export const FINETUNE_RECIPE: FineTuneRecipe = {
-  batchSize: 64, epochs: 30, maxSteps: 400, minSteps: 100, learningRate: 5e-4, scratchLearningRate: 1e-3,
+  batchSize: 64, epochs: 30, maxSteps: 400, minSteps: 100, learningRate: 5e-4, pixelSequenceLearningRate: 1e-3, scratchLearningRate: 1e-3,
 };
+
+/** Default peak rate of a FULL fine-tune from a pretrained encoder whose input is of this kind. */
+export function pretrainedLearningRate(inputKind: 'tokens' | 'image' | 'sequence'): number {
+  return inputKind === 'tokens' ? FINETUNE_RECIPE.learningRate : FINETUNE_RECIPE.pixelSequenceLearningRate;
+}

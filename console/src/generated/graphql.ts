@@ -388,7 +388,7 @@ export type FineTuneHyperparametersInput = {
   epochs?: InputMaybe<Scalars['Int']['input']>;
   /** Hidden widths of the head (MLP_HEAD default [256]). */
   headHidden?: InputMaybe<Array<Scalars['Int']['input']>>;
-  /** Peak AdamW learning rate (MLP_HEAD, FULL; default 1e-3). */
+  /** Peak AdamW learning rate (MLP_HEAD, FULL; default 1e-3, except a FULL fine-tune of a pretrained text encoder: 5e-4). */
   learningRate?: InputMaybe<Scalars['Float']['input']>;
   maxSteps?: InputMaybe<Scalars['Int']['input']>;
   minSteps?: InputMaybe<Scalars['Int']['input']>;

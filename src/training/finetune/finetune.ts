@@ -29,7 +29,7 @@ import { labelIndices, labelSet, numericTargets } from '../eval/evaluate';
 import { type InputPipeline, type PreparedInputs, batchInputs, prepareInputs, runModel } from './inputs';
 import { perClassSubset, randomSubset, stratifiedSubset } from './subset';
 import { augmentedBatch } from './augment';
-import { FINETUNE_RECIPE } from '../../models/recipes';
+import { pretrainedLearningRate } from '../../models/recipes';
 import { resolveHyperparameters, type FineTuneHyperparameters, type Resolved } from './hyperparameters';
 
 export { resolveHyperparameters, type FineTuneHyperparameters } from './hyperparameters';
@@ -95,8 +95,8 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   if (!FINETUNE_TASKS.includes(opts.task)) throw new Error(`Unsupported task: "${String(opts.task)}". Should be one of: ${FINETUNE_TASKS.join(', ')}.`);
   if (!FINETUNE_MODES.includes(opts.mode)) throw new Error(`Unsupported mode: "${String(opts.mode)}". Should be one of: ${FINETUNE_MODES.join(', ')}.`);
   const hp = resolveHyperparameters(opts.hyperparameters);
-  // The platform recipe fine-tunes a pretrained encoder more gently than a fresh one (chosen on validation slices).
-  if (opts.hyperparameters?.learningRate === undefined && opts.mode === 'FULL' && opts.base) hp.learningRate = FINETUNE_RECIPE.learningRate;
+  // The platform recipe's rate for a pretrained encoder depends on what it reads (chosen on validation slices).
+  if (opts.hyperparameters?.learningRate === undefined && opts.mode === 'FULL' && opts.base) hp.learningRate = pretrainedLearningRate(opts.base.spec.input.kind);
   const seed = opts.seed ?? 0;
   const log = opts.onLog ?? (() => {});
   await useBackend(opts.backend);
