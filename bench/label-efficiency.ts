@@ -176,16 +176,10 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   const started = performance.now();
   const log = opts.log ?? (() => {});
   const pretext = opts.pretext ?? 'CONTRASTIVE';
-  const recipe = defaultRecipe(opts.modality, pretext);
   const labelsPerClass = opts.labelsPerClass ?? [];
   const fractions = opts.fractions ?? (labelsPerClass.length ? [] : [0.01, 0.1]);
   const seeds = Array.from({ length: opts.seeds ?? 3 }, (_, i) => i);
   const budget = opts.budgetSeconds ?? Infinity;
-  const dim = opts.dim ?? recipe.dim;
-  const spatialEmbedding = opts.modality !== 'TEXT' && (opts.spatialEmbedding ?? recipe.task.spatialEmbedding ?? false);
-  const encoder = opts.encoder ?? recipe.encoder;
-  const batchSize = opts.pretrainBatchSize ?? recipe.batchSize;
-  const learningRate = opts.pretrainLearningRate ?? recipe.learningRate;
   if (!(budget > 0)) throw new Error(`budgetSeconds must be > 0; got ${budget}.`);
   if (opts.budgetSeconds !== undefined && opts.steps !== undefined) throw new Error('Give steps or budgetSeconds, not both.');
   for (const f of fractions) if (!(f > 0 && f <= 1)) throw new Error(`Every fraction must be in (0, 1]; got ${f}.`);
@@ -193,6 +187,13 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   if (seeds.length < 1) throw new Error('seeds must be ≥ 1.');
 
   const { rows: all, shape } = await loadRows(opts.data, opts.modality, opts.clipSeconds ?? 1);
+  // Audio clips get their own recipe (the platform's choice for a dataset whose shape has a sampleRate).
+  const recipe = defaultRecipe(opts.modality, pretext, { audio: Boolean('sampleRate' in shape && shape.sampleRate) });
+  const dim = opts.dim ?? recipe.dim;
+  const spatialEmbedding = opts.modality !== 'TEXT' && (opts.spatialEmbedding ?? recipe.task.spatialEmbedding ?? false);
+  const encoder = opts.encoder ?? recipe.encoder;
+  const batchSize = opts.pretrainBatchSize ?? recipe.batchSize;
+  const learningRate = opts.pretrainLearningRate ?? recipe.learningRate;
   const { trainRows, heldRows } = splitRows(all, Boolean(opts.validation), opts.testLimit);
   // Every train-side row counts as train for the arms (a loader may carve a validation split out of train files).
   const labeledTrain: Row[] = trainRows.filter((r) => r.label !== null).map((r) => ({ ...r, split: 'train' }));

@@ -76,8 +76,21 @@ const OTHER: Record<Exclude<RecipePretext, 'CONTRASTIVE'>, Record<RecipeModality
   },
 };
 
-export function defaultRecipe(modality: RecipeModality, pretext: RecipePretext): PretrainRecipe {
-  const r = pretext === 'CONTRASTIVE' ? CONTRASTIVE[modality] : OTHER[pretext][modality];
+// Audio clips (a SEQUENCE shape with a sampleRate) read 16 000 samples each through the log-mel front end, ~15× the
+// cost per example of the row-sequence recipe above: smaller batches, so a default run ends in ~5 min on 2 cores.
+// Spoken digits, speakers held out of train (scripts/spoken-digits-validation.sh, 3 seeds, 10/class): 400 steps
+// fine-tuned 1.2 points above 100 steps (89.5 vs 88.3 at 5e-4; 91.0 vs 89.5 at 1e-3).
+const CONTRASTIVE_AUDIO: PretrainRecipe = { ...CONTRASTIVE.SEQUENCE, batchSize: 64, steps: 400 };
+
+export interface RecipeData {
+  /** The dataset holds audio clips (its sequence shape has a sampleRate). */
+  audio?: boolean;
+}
+
+export function defaultRecipe(modality: RecipeModality, pretext: RecipePretext, data: RecipeData = {}): PretrainRecipe {
+  const r = pretext === 'CONTRASTIVE'
+    ? (modality === 'SEQUENCE' && data.audio ? CONTRASTIVE_AUDIO : CONTRASTIVE[modality])
+    : OTHER[pretext][modality];
   return { ...r, task: { ...r.task } };
 }
 

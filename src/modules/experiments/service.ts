@@ -81,7 +81,7 @@ export class ExperimentService {
     }
     // Leaving the encoder out asks for the platform recipe: its encoder, width and training settings fill every field
     // the caller did not set. Naming an encoder keeps the plain trainer defaults for the rest.
-    const recipe = input.encoder ? null : defaultRecipe(modality, pretext);
+    const recipe = input.encoder ? null : defaultRecipe(modality, pretext, { audio: Boolean((version.shape as { sampleRate?: number } | null)?.sampleRate) });
     const encoderInput = input.encoder ?? { kind: recipe!.encoder, dim: recipe!.dim, layers: recipe!.layers ?? null };
     const h = { ...(recipe ? recipeHyperparameters(recipe) : {}), ...definedOnly(input.hyperparameters ?? {}) };
     const task = {

@@ -115,6 +115,21 @@ describe('createExperiment default recipe', () => {
     expect((plainRun.config as { train: Record<string, unknown> }).train).toMatchObject({ encoder: 'sequence', dim: 8, batchSize: 4 });
     expect((plainRun.config as { train: Record<string, unknown> }).train.workers).toBeUndefined();
   });
+
+  it('a dataset of audio clips (a sequence shape with a sampleRate) gets the audio recipe', async () => {
+    const tenant = await t.seedTenant('recipe-audio');
+    const clip = (i: number) => JSON.stringify({ sequence: Array.from({ length: 400 }, (_, k) => [Math.sin(k * (i + 1) * 0.05) * 0.5]), label: i % 2 ? 'a' : 'b' });
+    const content = `${Array.from({ length: 8 }, (_, i) => clip(i)).join('\n')}\n`;
+    const v = await createReadyDatasetVersion(t.platform, tenant.id, [{ name: 'clips.jsonl', content }], { modality: 'SEQUENCE', length: 400, features: 1, sampleRate: 8000 });
+    const r = await t.exec(CREATE, { input: { datasetVersionId: v.versionId, pretext: 'CONTRASTIVE' } }, { key: tenant.keys.MEMBER });
+    expect(r.body.errors).toBeUndefined();
+    const run = await t.platform.db.prisma.run.findUniqueOrThrow({ where: { id: r.body.data!.createExperiment.run.id } });
+    const audio = defaultRecipe('SEQUENCE', 'CONTRASTIVE', { audio: true });
+    expect(audio.batchSize).toBeLessThan(defaultRecipe('SEQUENCE', 'CONTRASTIVE').batchSize);
+    expect((run.config as { train: Record<string, unknown> }).train).toMatchObject({
+      encoder: audio.encoder, dim: audio.dim, batchSize: audio.batchSize, steps: audio.steps, learningRate: audio.learningRate, workers: 'auto',
+    });
+  });
 });
 
 describe('createExperiment evaluation dataset', () => {
