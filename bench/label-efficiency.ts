@@ -37,7 +37,7 @@ import { replicaCount } from '../src/training/trainer/train';
 import { perClassSubset, stratifiedSubset, type FineTuneHyperparameters } from '../src/training/finetune';
 import { accuracy, applyLinear, argmaxRows, fitLinear, labelIndices, labelSet } from '../src/training/eval';
 import { createRng } from '../src/training/rng';
-import { defaultRecipe, FINETUNE_RECIPE, pretrainedLearningRate } from '../src/models/recipes';
+import { defaultRecipe, FINETUNE_RECIPE } from '../src/models/recipes';
 import { ArmPool } from './lib/arm-pool';
 import type { ArmJob } from './lib/arm-worker';
 
@@ -260,7 +260,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
   // 2. The arms, on every core: fineTune draws each subset from the train-split labeled rows in this order with the
   // job's seed, exactly as the raw arm's subset below.
   const labels = labelSet(labeledTrain.map((r) => r.label), testRows.map((r) => r.label));
-  const sslRate = opts.finetuneLearningRate ?? pretrainedLearningRate(spec.input.kind);
+  const sslRate = opts.finetuneLearningRate ?? FINETUNE_RECIPE.pretrainedLearningRate[spec.input.kind];
   const scratchRate = opts.scratchLearningRate ?? FINETUNE_RECIPE.scratchLearningRate;
   const ft: FineTuneHyperparameters = {
     batchSize: FINETUNE_RECIPE.batchSize, epochs: FINETUNE_RECIPE.epochs, maxSteps: FINETUNE_RECIPE.maxSteps, minSteps: FINETUNE_RECIPE.minSteps, ...opts.finetune,

@@ -29,7 +29,7 @@ import { labelIndices, labelSet, numericTargets } from '../eval/evaluate';
 import { type InputPipeline, type PreparedInputs, batchInputs, prepareInputs, runModel } from './inputs';
 import { perClassSubset, randomSubset, stratifiedSubset } from './subset';
 import { augmentedBatch } from './augment';
-import { pretrainedLearningRate } from '../../models/recipes';
+import { FINETUNE_RECIPE } from '../../models/recipes';
 import { resolveHyperparameters, type FineTuneHyperparameters, type Resolved } from './hyperparameters';
 
 export { resolveHyperparameters, type FineTuneHyperparameters } from './hyperparameters';
@@ -96,7 +96,7 @@ export async function fineTune(opts: FineTuneOptions): Promise<FineTuneResult> {
   if (!FINETUNE_MODES.includes(opts.mode)) throw new Error(`Unsupported mode: "${String(opts.mode)}". Should be one of: ${FINETUNE_MODES.join(', ')}.`);
   const hp = resolveHyperparameters(opts.hyperparameters);
   // The platform recipe's rate for a pretrained encoder depends on what it reads (chosen on validation slices).
-  if (opts.hyperparameters?.learningRate === undefined && opts.mode === 'FULL' && opts.base) hp.learningRate = pretrainedLearningRate(opts.base.spec.input.kind);
+  if (opts.hyperparameters?.learningRate === undefined && opts.mode === 'FULL' && opts.base) hp.learningRate = FINETUNE_RECIPE.pretrainedLearningRate[opts.base.spec.input.kind];
   const seed = opts.seed ?? 0;
   const log = opts.onLog ?? (() => {});
   await useBackend(opts.backend);
