@@ -8,13 +8,16 @@
 // plus single-request latency (one caller), p99 at 50 % of graphqlSingle's throughput (open loop), GraphQL single
 // with PNG inputs (decoded on the server), and graphqlBatch answered as JSON values instead of base64.
 // Every GraphQL request is an automatic persisted query (hash only, registered once), as a production client sends.
+// Each phase also reports the gateway main thread's CPU per request; PRETEXT_BENCH_PROFILE=<phase name> profiles one
+// phase's measured window (docs/serving.md section 8).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import inspector from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config';
 import { startHttpServer } from '../src/gateway/http';
@@ -53,6 +56,11 @@ export interface Phase {
   concurrency: number;
   /** CPU used during the phase, in cores: the server process (gateway + inference threads) and the load generator. */
   cpu: { server: number; loadGenerator: number };
+  /** The gateway's main thread during the phase: event-loop utilization, and its CPU milliseconds per request
+   *  (from /proc on Linux, else null): the per-request cost of the HTTP/GraphQL path itself, steadier than
+   *  throughput on a shared machine (inference runs on worker threads and is not in it; event-loop time is not
+   *  used for this because it also counts the time the OS gave the thread's core to an inference thread). */
+  mainThread: { busy: number; cpuMsPerRequest: number | null };
   firstError?: string;
 }
 
@@ -79,14 +87,29 @@ async function measure(lg: ReturnType<typeof startLoadGenerator>, job: LoadJob, 
   log?.(`serving bench: ${name}`);
   let serverCpu: NodeJS.CpuUsage | null = null;
   let serverAt = 0;
+  let loop: EventLoopUtilization | null = null;
+  let threadAt: number | null = null;
+  // PRETEXT_BENCH_PROFILE=<phase name>: a V8 CPU profile of the gateway's main thread over that phase's measured
+  // window, written to PRETEXT_BENCH_PROFILE_OUT (default ./<phase>.cpuprofile); read it with bench/profile-summary.ts.
+  const profiling = process.env.PRETEXT_BENCH_PROFILE === name ? new inspector.Session() : null;
   const mark = setTimeout(() => {
     serverCpu = process.cpuUsage();
     serverAt = performance.now();
+    loop = performance.eventLoopUtilization();
+    threadAt = mainThreadCpuMs();
+    if (profiling) {
+      profiling.connect();
+      profiling.post('Profiler.enable', () => profiling.post('Profiler.start'));
+    }
   }, job.warmupMs);
   const r: LoadResult = await lg.run(job);
   clearTimeout(mark);
   const used = serverCpu ? process.cpuUsage(serverCpu) : process.cpuUsage();
   const seconds = serverCpu ? (performance.now() - serverAt) / 1000 : job.durationMs / 1000;
+  const elu = performance.eventLoopUtilization(loop ?? undefined);
+  const threadNow = mainThreadCpuMs();
+  const threadMs = threadAt !== null && threadNow !== null ? threadNow - threadAt : null;
+  if (profiling) await saveProfile(profiling, process.env.PRETEXT_BENCH_PROFILE_OUT ?? `${name}.cpuprofile`, log);
   return {
     perSecond: round(r.perSecond),
     p50Ms: round(r.p50Ms, 2),
@@ -96,8 +119,35 @@ async function measure(lg: ReturnType<typeof startLoadGenerator>, job: LoadJob, 
     inputsPerRequest: job.inputsPerRequest,
     concurrency: job.mode.kind === 'closed' ? job.mode.concurrency : 0,
     cpu: { server: round((used.user + used.system) / 1e6 / seconds, 2), loadGenerator: round(r.cpuCores, 2) },
+    mainThread: { busy: round(elu.utilization, 3), cpuMsPerRequest: threadMs === null ? null : round(threadMs / Math.max(1, r.requests), 3) },
     ...(r.firstError ? { firstError: r.firstError } : {}),
   };
+}
+
+/** CPU time (user + system) of this process's main thread in ms, from /proc (clock ticks of 10 ms); null off Linux. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat(5) (utime, stime) are the 12th and 13th after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux kernel ABI that Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function saveProfile(session: inspector.Session, file: string, log?: (m: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    session.post('Profiler.stop', (err, result) => {
+      session.disconnect();
+      if (err) return reject(err);
+      fs.writeFileSync(file, JSON.stringify(result.profile));
+      log?.(`serving bench: main-thread profile written to ${file}`);
+      resolve();
+    });
+  });
 }
 
 export async function measureServing(ctx: ServingBenchContext): Promise<ServingBenchResult> {

@@ -32,7 +32,7 @@ export interface EmbedBenchOptions {
   batchSizes?: number[];
   /** Concurrent callers of the one-input phases (default 128). */
   concurrency?: number;
-  /** Batcher max wait (default 2 ms). */
+  /** Batcher max wait (default 0, the platform's: no timer, a batch leaves at the end of the event-loop turn). */
   maxWaitMs?: number;
   /** Batcher max batch (default: the raw sweep's best batch). */
   maxBatchSize?: number;
@@ -145,7 +145,7 @@ export async function run(opts: EmbedBenchOptions = {}): Promise<EmbedBenchResul
         quick,
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
         maxBatchSize: opts.maxBatchSize ?? best.batch,
-        maxWaitMs: opts.maxWaitMs ?? 2,
+        maxWaitMs: opts.maxWaitMs ?? 0, // the platform default (PRETEXT_BATCH_MAX_WAIT_MS)
         concurrency: opts.concurrency ?? 128,
         ...(opts.log ? { log: opts.log } : {}),
       })
@@ -266,21 +266,25 @@ with torch.inference_mode():
 print(json.dumps(out))
 `;
 
-// `npx tsx bench/embed.ts [--quick] [--workers N]`: the same run as `pretext bench embed --json`, from source.
+// `npx tsx bench/embed.ts [--quick] [--workers N] [--concurrency N] [--max-wait-ms MS]`: the same run as `pretext bench embed --json`, from source.
 if (require.main === module) {
   const arg = (name: string) => {
     const at = process.argv.indexOf(name);
     return at > 0 ? process.argv[at + 1] : undefined;
   };
+  // As bin/pretext.js does for `pretext bench embed` and `pretext serve`, before the gateway's modules load.
+  if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
   const { measureServing } = require('./embed-gateway') as typeof import('./embed-gateway');
   const workers = arg('--workers');
   const concurrency = arg('--concurrency');
+  const maxWait = arg('--max-wait-ms');
   run({
     quick: process.argv.includes('--quick'),
     serving: measureServing,
     log: (m) => process.stderr.write(`${m}\n`),
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
     ...(concurrency !== undefined ? { concurrency: Number(concurrency) } : {}),
+    ...(maxWait !== undefined ? { maxWaitMs: Number(maxWait) } : {}),
   }).then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`);

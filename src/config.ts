@@ -67,8 +67,9 @@ const EnvSchema = z.object({
     PRETEXT_INFERENCE_THREADS: z.coerce.number().int().min(1).max(256).optional(),
     /** Most rows in one forward pass; concurrent requests are merged up to this. */
     PRETEXT_BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(4096).default(64),
-    /** How long the oldest queued row may wait for others to join its batch. */
-    PRETEXT_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(2),
+    /** How long the oldest queued row may wait for others to join its batch; 0 (default): no timer, a batch leaves at
+     *  the end of the event-loop turn and grows while the inference slots are busy (docs/serving.md section 8). */
+    PRETEXT_BATCH_MAX_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
     /** Depth of introspection queries (fragments flattened); the standard introspection query of IDEs is 15 deep. */
     GRAPHQL_MAX_INTROSPECTION_DEPTH: z.coerce.number().int().min(4).max(50).default(15),
     /** Largest file accepted through a GraphQL multipart upload; larger files use presigned multipart uploads. */

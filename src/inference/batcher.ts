@@ -8,7 +8,9 @@
  *
  * Policy: a batch leaves when `maxBatchSize` rows are queued, or when the oldest queued row has waited
  * `maxWaitMs`; at most `maxInFlight` batches run at once (1 by default: onnxruntime already spreads one run over
- * every core). A request larger than maxBatchSize spans several batches. `submit` refuses with OverloadedError
+ * every core). `maxWaitMs: 0` waits for no timer: what is queued leaves at the end of the current event-loop turn
+ * (setImmediate), so the requests that arrived together still share a forward pass, and while every slot is busy
+ * rows keep queueing and leave together when one frees (batches grow with the load, a lone request does not wait). A request larger than maxBatchSize spans several batches. `submit` refuses with OverloadedError
  * when the queue would exceed `maxQueueRows` (bounded memory, fast feedback instead of unbounded latency).
  * Inputs are validated before submit; should a forward pass still fail with rows of several requests, each
  * request is re-run alone so only the one that fails gets the error.
@@ -23,7 +25,7 @@ export interface BatcherOptions {
   maxInFlight: number;
 }
 
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatchSize: 64, maxWaitMs: 2, maxQueueRows: 4096, maxInFlight: 1 };
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatchSize: 64, maxWaitMs: 0, maxQueueRows: 4096, maxInFlight: 1 };
 
 export type RunBatch<R> = (rows: R[], outputs: string[]) => Promise<Record<string, OutputTensor>>;
 
@@ -80,6 +82,9 @@ export class MicroBatcher<R> {
   private queued = 0;
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** maxWaitMs 0: the end-of-turn flush armed, and whether the queued rows have seen a turn end. */
+  private immediate: NodeJS.Immediate | null = null;
+  private turnEnded = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly counters: BatcherStats = { batches: 0, rows: 0, maxBatch: 0 };
@@ -132,12 +137,22 @@ export class MicroBatcher<R> {
       return;
     }
     if (this.inFlight >= this.options.maxInFlight) return;
+    const eager = this.options.maxWaitMs === 0;
     const waited = Date.now() - this.queue[0].enqueuedAt;
     // A closing batcher flushes at once: nobody else will join the batch.
-    if (this.queued >= this.options.maxBatchSize || waited >= this.options.maxWaitMs || this.closed) {
+    if (this.queued >= this.options.maxBatchSize || this.closed || (eager ? this.turnEnded : waited >= this.options.maxWaitMs)) {
       this.clearTimer();
+      this.turnEnded = false;
       this.dispatch();
       this.schedule(); // maxInFlight > 1 may start another right away
+      return;
+    }
+    if (eager) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = null;
+        this.turnEnded = true;
+        this.schedule();
+      });
       return;
     }
     if (!this.timer) {
@@ -151,6 +166,8 @@ export class MicroBatcher<R> {
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = null;
   }
 
   private dispatch(): void {

@@ -1,5 +1,5 @@
 // The micro-batcher over a real onnxruntime session (the text transformer): large requests span batches in
-// order, a lone request leaves after maxWaitMs, a forward pass that fails because of one request's rows is
+// order, a lone request leaves after maxWaitMs (or, with maxWaitMs 0, at the end of its event-loop turn), a forward pass that fails because of one request's rows is
 // isolated to that request, close() drains and then refuses.
 import { MicroBatcher } from '../../src/inference/batcher';
 import { InferenceError } from '../../src/inference/errors';
@@ -49,6 +49,27 @@ test('a lone request leaves on its own once maxWaitMs has passed', async () => {
   const out = await b.submit([tokens(7, 8)], 'embedding');
   expect(maxAbsDiff(out.data, await alone(tokens(7, 8)))).toBeLessThanOrEqual(1e-5);
   expect(b.stats()).toEqual({ batches: 1, rows: 1, maxBatch: 1 });
+  await b.close();
+});
+
+test('maxWaitMs 0: requests of one event-loop turn share a batch, a lone one waits for no timer, rows queued while the slot is busy leave together', async () => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher<PreparedRow>('m', (rows, outputs) => {
+    sizes.push(rows.length);
+    return session.run(packFeeds(spec.input, rows), outputs);
+  }, { maxBatchSize: 64, maxWaitMs: 0 });
+  const same = [tokens(5), tokens(6, 7), tokens(8)];
+  const outs = await Promise.all(same.map((r) => b.submit([r], 'embedding')));
+  for (let i = 0; i < 3; i++) expect(maxAbsDiff(outs[i].data, await alone(same[i]))).toBeLessThanOrEqual(1e-5);
+  expect(sizes).toEqual([3]);
+
+  const lone = b.submit([tokens(9)], 'embedding');
+  await new Promise((resolve) => setImmediate(resolve)); // the lone row's batch has left and is running
+  expect(sizes).toEqual([3, 1]);
+  const later = [b.submit([tokens(10)], 'embedding'), b.submit([tokens(11, 12)], 'embedding')];
+  expect(b.queuedRows).toBe(2);
+  await Promise.all([lone, ...later]);
+  expect(sizes).toEqual([3, 1, 2]);
   await b.close();
 });
 

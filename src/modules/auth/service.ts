@@ -25,15 +25,17 @@ export class AuthService {
     if (!m) throw unauthenticated('Malformed Authorization header: expected "Bearer <api key>"');
     const token = m[1]!;
 
-    if (this.operatorKeyHash && hashesEqual(hashSecret(token), this.operatorKeyHash)) return { kind: 'operator' };
+    // One hash per request, compared with the operator key's and then with the key row's.
+    const presented = hashSecret(token);
+    if (this.operatorKeyHash && hashesEqual(presented, this.operatorKeyHash)) return { kind: 'operator' };
 
     const prefix = parseApiKey(token);
     // Lookup by the public prefix: the only unscoped read of keys, and it is followed by a hash check. The cache
     // shares one lookup per prefix in flight, so an expiry under load costs one query, not one per request.
     const row = prefix ? await this.cache.get(prefix, () => this.db.apiKey.findUnique({ where: { prefix } })) : null;
-    if (!row || !hashesEqual(hashSecret(token), row.secretHash)) {
-      // Spend the same hashing work whether or not the prefix exists, so timing does not reveal valid prefixes.
-      if (!row) hashesEqual(hashSecret(token), crypto.randomBytes(32).toString('hex'));
+    if (!row || !hashesEqual(presented, row.secretHash)) {
+      // Spend the same comparison work whether or not the prefix exists, so timing does not reveal valid prefixes.
+      if (!row) hashesEqual(presented, crypto.randomBytes(32).toString('hex'));
       throw unauthenticated('Invalid API key');
     }
     if (row.revokedAt) throw unauthenticated('API key has been revoked');
