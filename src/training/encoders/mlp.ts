@@ -11,8 +11,7 @@ import type { ParamStore } from './params';
 import type { ApplyContext, Encoder, EncoderResult, ModelInputs } from './types';
 import { addDense, dense } from './layers/dense';
 import { activate, dropout } from './layers/activations';
-import { addEmbedding, embed } from './layers/embedding';
-import { pool } from './layers/pooling';
+import { addEmbedding, embedMeanPooled } from './layers/embedding';
 import { scalePixels } from './layers/preprocess';
 import { requireInput, tokenMask } from './inputs';
 
@@ -48,7 +47,7 @@ export class MlpEncoder implements Encoder {
     switch (this.input.kind) {
       case 'tokens': {
         mask = tokenMask(inputs, this.input);
-        x = pool(embed(this.store, 'encoder/embed/tokens', inputs.inputIds as tf.Tensor2D) as tf.Tensor3D, mask, 'mean');
+        x = embedMeanPooled(this.store, 'encoder/embed/tokens', inputs.inputIds as tf.Tensor2D, mask);
         break;
       }
       case 'image': {
