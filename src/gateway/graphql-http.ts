@@ -7,6 +7,7 @@
 import type http from 'node:http';
 import { type ApolloServer, HeaderMap } from '@apollo/server';
 import { openRequestScope } from '../db/scope';
+import { isJsonPost, parseJsonBody, readRequestBody, sendJson } from './request-body';
 import type { GatewayContext } from './context';
 
 export interface GraphqlRouteOptions {
@@ -19,81 +20,30 @@ export interface GraphqlRouteOptions {
   onError(err: unknown): void;
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: string, headers?: Iterable<[string, string]>): void {
-  if (headers) for (const [k, v] of headers) res.setHeader(k, v);
-  if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  res.statusCode = status;
-  res.end(body);
-}
-
 function requestError(res: http.ServerResponse, status: number, message: string): void {
   sendJson(res, status, JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] }));
 }
 
-/** Whether this route serves the request: a JSON POST to /graphql in UTF-8, not compressed. */
-function accepts(req: http.IncomingMessage): boolean {
-  if (req.method !== 'POST') return false;
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  if ((q < 0 ? url : url.slice(0, q)) !== '/graphql') return false;
-  const type = (req.headers['content-type'] ?? '').toLowerCase();
-  if (!type.startsWith('application/json')) return false;
-  const charset = /charset=([^;\s]+)/.exec(type)?.[1];
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') return false;
-  const encoding = req.headers['content-encoding'];
-  return !encoding || encoding === 'identity';
-}
-
 export function graphqlRoute(opts: GraphqlRouteOptions): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   return (req, res) => {
-    if (!accepts(req)) return false;
-    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (!isJsonPost(req, '/graphql')) return false;
     // Anonymous callers cannot run inference, so they never get more than the ordinary limit (nothing is read).
     const limit = req.headers.authorization ? opts.maxInferenceBodyBytes : opts.maxBodyBytes;
-    const tooLarge = () => (limit === opts.maxBodyBytes
-      ? `Request body exceeds ${opts.maxBodyBytes} bytes (MAX_BODY_BYTES)`
-      : `Request body exceeds ${opts.maxInferenceBodyBytes} bytes (MAX_INFERENCE_BODY_BYTES; other operations: ${opts.maxBodyBytes}, MAX_BODY_BYTES)`);
-    if (declared > limit) {
-      requestError(res, 413, tooLarge());
-      req.resume();
-      return true;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > limit) {
-        refused = true;
-        requestError(res, 413, tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+    readRequestBody(req, limit, {
+      onTooLarge: () => requestError(res, 413, limit === opts.maxBodyBytes
+        ? `Request body exceeds ${opts.maxBodyBytes} bytes (MAX_BODY_BYTES)`
+        : `Request body exceeds ${opts.maxInferenceBodyBytes} bytes (MAX_INFERENCE_BODY_BYTES; other operations: ${opts.maxBodyBytes}, MAX_BODY_BYTES)`),
+      onBody: (raw) => void handle(opts, req, res, raw),
+      onError: (err) => opts.onError(err),
     });
-    req.on('end', () => {
-      if (refused) return;
-      void handle(opts, req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    req.on('error', (err) => opts.onError(err));
     return true;
   };
 }
 
 async function handle(opts: GraphqlRouteOptions, req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): Promise<void> {
-  let body: unknown = {};
-  if (raw.length > 0) {
-    // express.json's strict mode: only objects and arrays are JSON request bodies.
-    const text = raw.toString('utf8');
-    const first = /\S/.exec(text)?.[0];
-    try {
-      if (first !== '{' && first !== '[') throw new SyntaxError('not an object');
-      body = JSON.parse(text);
-    } catch {
-      return requestError(res, 400, 'Request body is not valid JSON');
-    }
-  }
+  const parsed = parseJsonBody(raw);
+  if (!parsed.ok) return requestError(res, 400, 'Request body is not valid JSON');
+  const body = parsed.value;
   try {
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {

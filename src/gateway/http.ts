@@ -10,7 +10,7 @@ import { LocalObjectStore } from '../storage';
 import { localStorageRouter } from '../storage/local-http';
 import { CONSOLE_PATH, consoleRouter } from './console-static';
 import { graphqlRoute } from './graphql-http';
-import { embeddingsRouter } from './rest-embeddings';
+import { embeddingsHandler, embeddingsRoute, embeddingsRouter } from './rest-embeddings';
 import { trainerRouter } from './trainer-api';
 
 /** express.json's verify hook records the raw body size here. */
@@ -24,7 +24,7 @@ function jsonError(res: express.Response, status: number, code: string, message:
  * Every route but /graphql: health, readiness, metrics, presigned local-store URLs, the trainer API and the OpenAI
  * shim. The HTTP server mounts it in front of /graphql; the Lambda handler serves it for non-GraphQL paths.
  */
-export function createRestApp(platform: Platform): express.Express {
+export function createRestApp(platform: Platform, embeddings = embeddingsHandler(platform)): express.Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -60,14 +60,14 @@ export function createRestApp(platform: Platform): express.Express {
   // Trainer tasks report here with their job-scoped token (never an API key).
   app.use('/internal/trainer', trainerRouter(platform.services.trainer, platform.log));
 
-  app.use(embeddingsRouter(platform));
+  app.use(embeddingsRouter(platform, embeddings));
   return app;
 }
 
-export async function createHttpApp(platform: Platform): Promise<express.Express> {
+export async function createHttpApp(platform: Platform, embeddings = embeddingsHandler(platform)): Promise<express.Express> {
   const app = express();
   app.disable('x-powered-by');
-  app.use(createRestApp(platform));
+  app.use(createRestApp(platform, embeddings));
   app.use(CONSOLE_PATH, consoleRouter());
 
   await platform.apollo.start();
@@ -113,8 +113,10 @@ export interface RunningServer {
 }
 
 export async function startHttpServer(platform: Platform, opts: { port: number; host: string }): Promise<RunningServer> {
-  const app = await createHttpApp(platform);
-  // JSON GraphQL posts take the lean route; everything else (uploads, GET, REST, health) goes through express.
+  const embeddings = embeddingsHandler(platform);
+  const app = await createHttpApp(platform, embeddings);
+  // JSON GraphQL posts and JSON /v1/embeddings posts take lean routes; everything else (uploads, GET, other REST
+  // routes, health) goes through express.
   const fast = graphqlRoute({
     apollo: platform.apollo,
     maxBodyBytes: platform.config.limits.maxBodyBytes,
@@ -122,8 +124,9 @@ export async function startHttpServer(platform: Platform, opts: { port: number; 
     buildContext: (headers, extra) => platform.buildContext(headers, extra),
     onError: (err) => platform.log.error({ err }, 'unhandled HTTP error'),
   });
+  const rest = embeddingsRoute(platform, embeddings);
   const server = http.createServer((req, res) => {
-    if (!fast(req, res)) app(req, res);
+    if (!fast(req, res) && !rest(req, res)) app(req, res);
   });
   // See HTTP_KEEP_ALIVE_SECONDS (src/config.ts). Node requires the headers timeout to exceed the keep-alive one, or
   // a connection reused just before the keep-alive expiry can be cut while its next request's headers arrive.

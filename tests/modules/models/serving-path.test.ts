@@ -130,6 +130,12 @@ describe('serving path: packed inputs, packed outputs, REST, persisted queries',
     expect((await post({ model: 'pix', input: [{ pixels: input[0]!.pixels, extra: 1 }] })).status).toBe(400);
     const foreign = await post({ model: 'pix', input }, other.keys.ADMIN);
     expect(foreign.status).toBe(404);
+    // The node:http route answers a body that is not a JSON object in the same OpenAI error shape.
+    for (const raw of ['{"model": "pix", "input": [', '"a string"']) {
+      const bad = await fetch(`${t.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${acme.keys.READER}` }, body: raw });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({ error: { message: 'Request body is not valid JSON', type: 'invalid_request_error', param: null, code: null } });
+    }
   });
 
   test('automatic persisted queries: hash-only after registration, mismatched hash refused, access rules still apply', async () => {
