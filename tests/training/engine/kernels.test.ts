@@ -14,7 +14,7 @@ test('registerWasmKernels registers every patch for wasm and is idempotent', () 
   const names = registerWasmKernels();
   expect(registerWasmKernels()).toBe(names);
   for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'DepthwiseConv2dNativeBackpropInput',
-    'DepthwiseConv2dNativeBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'MaxPoolGrad', 'Sum', 'Mean', 'Tanh', 'Exp', 'Identity', 'Cast', 'Sqrt', 'Add', 'Sub', 'Multiply', 'RealDiv']) {
+    'DepthwiseConv2dNativeBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Transpose', 'MaxPoolGrad', 'Sum', 'Mean', 'Tanh', 'Exp', 'Identity', 'Cast', 'Sqrt', 'Add', 'Sub', 'Multiply', 'RealDiv', 'GatherV2']) {
     expect(names).toContain(name);
     expect(tf.getKernel(name, 'wasm')).toBeDefined();
   }
@@ -83,6 +83,23 @@ test('gather gradient (embedding lookups) matches cpu', async () => {
     const dy = rand([2, 4, 6], 12);
     return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), dy)))(table);
   }, 1e-6);
+});
+
+test('GatherV2 along axis 0 matches cpu (repeats, int32 tables, rank-3 tables, 2-D ids) and other axes fall back', async () => {
+  await expectSame(() => {
+    const ids = tf.tensor2d([[1, 4, 4, 10], [0, 1, 7, 4]], [2, 4], 'int32');
+    return [
+      tf.gather(rand([11, 6], 13), ids),
+      tf.gather(rand([11, 3, 2], 14), tf.tensor1d([10, 0, 0, 5], 'int32')),
+      tf.gather(tf.tensor2d(Int32Array.from({ length: 22 }, (_, i) => i * 7 - 30), [11, 2], 'int32'), ids),
+      tf.gather(rand([4, 9], 15), tf.tensor1d([8, 0, 3], 'int32'), 1),
+      tf.gather(rand([2, 5, 3], 16), tf.tensor2d([[4, 0], [1, 1]], [2, 2], 'int32'), 1, 1),
+    ];
+  }, 0);
+  const table = tf.tensor2d([[1, 2], [3, 4]]);
+  expect(() => tf.gather(table, tf.tensor1d([0, 2], 'int32'))).toThrow('GatherV2: the index value 2 is not in [0, 1]');
+  expect(() => tf.gather(table, tf.tensor1d([-1], 'int32'))).toThrow('GatherV2: the index value -1 is not in [0, 1]');
+  table.dispose();
 });
 
 const matMulCases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [

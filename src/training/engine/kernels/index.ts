@@ -5,7 +5,8 @@
 // Added (wasm has none): Conv2DBackpropFilter, UnsortedSegmentSum, DepthwiseConv2dNativeBackpropInput/Filter.
 // Replaced (wasm's is a scalar or copying path that dominated a training step): Conv2DBackpropInput,
 // MaxPoolGrad, BatchMatMul / _FusedMatMul (transpose flags, batched products), Transpose, Sum / Mean over
-// leading axes, Tanh, Exp, Sqrt, Identity / Cast, Add / Sub / Multiply / RealDiv with a per-row operand. Each file says what it replaces and why.
+// leading axes, Tanh, Exp, Sqrt, Identity / Cast, Add / Sub / Multiply / RealDiv with a per-row operand, GatherV2
+// along axis 0 (embedding lookups). Each file says what it replaces and why.
 import { tf } from '../tf';
 import { makeBatchMatMulConfig } from './batch_mat_mul';
 import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter';
@@ -14,6 +15,7 @@ import { depthwiseConv2dBackpropFilterConfig } from './depthwise_conv2d_backprop
 import { depthwiseConv2dBackpropInputConfig } from './depthwise_conv2d_backprop_input';
 import { makeExpConfig } from './exp';
 import { makeFusedMatMulConfig } from './fused_mat_mul';
+import { makeGatherConfig } from './gather';
 import { makeCastConfig, makeIdentityConfig } from './identity';
 import { maxPoolGradConfig } from './max_pool_grad';
 import { makeOuterReduceConfig } from './reduce_outer';
@@ -49,6 +51,7 @@ export function registerWasmKernels(): string[] {
     ['Identity', makeIdentityConfig],
     ['Cast', makeCastConfig],
     ['Sqrt', makeSqrtConfig],
+    ['GatherV2', makeGatherConfig],
     ...ROW_BROADCAST_KERNELS.map((name): [string, (original: tf.KernelConfig) => tf.KernelConfig] => [name, makeRowBroadcastConfig]),
   ];
   const names: string[] = [];
