@@ -10,8 +10,9 @@
  * `maxWaitMs`; at most `maxInFlight` batches run at once (1 by default: onnxruntime already spreads one run over
  * every core). `maxWaitMs: 0` waits for no timer: what is queued leaves at the end of the current event-loop turn
  * (setImmediate), so the requests that arrived together still share a forward pass, and while every slot is busy
- * rows keep queueing and leave together when one frees (batches grow with the load, a lone request does not wait). A request larger than maxBatchSize spans several batches. `submit` refuses with OverloadedError
- * when the queue would exceed `maxQueueRows` (bounded memory, fast feedback instead of unbounded latency).
+ * rows keep queueing and leave together when one frees (batches grow with the load, a lone request does not wait).
+ * A request larger than maxBatchSize spans several batches. `submit` refuses with OverloadedError when the queue
+ * would exceed `maxQueueRows` (bounded memory, fast feedback instead of unbounded latency).
  * Inputs are validated before submit; should a forward pass still fail with rows of several requests, each
  * request is re-run alone so only the one that fails gets the error.
  */
