@@ -35,6 +35,7 @@ import type { Pretext } from '../src/training/pretext/types';
 import { train, type TrainResult } from '../src/training/trainer';
 import { replicaCount } from '../src/training/trainer/train';
 import { perClassSubset, stratifiedSubset, type FineTuneHyperparameters } from '../src/training/finetune';
+import type { SelfTrainingOptions } from '../src/training/finetune/self-training';
 import { accuracy, applyLinear, argmaxRows, fitLinear, labelIndices, labelSet } from '../src/training/eval';
 import { createRng } from '../src/training/rng';
 import { defaultRecipe, FINETUNE_RECIPE } from '../src/models/recipes';
@@ -94,6 +95,8 @@ export interface LabelEfficiencyOptions {
    * same from scratch), so what pretraining adds on top of self-training is measured too.
    */
   selfTraining?: boolean;
+  /** Self-training arms' rounds and pseudo-labels per class (multiple of the rarest class's labels). */
+  selfTrainingOptions?: SelfTrainingOptions;
   /**
    * Extra SSL fine-tune arms side by side with sslFinetune (same pretraining, seeds, subsets and step budget): each
    * overrides the FULL fine-tune's encoderLearningRateScale and, optionally, the head's rate (LP-FT's second stage,
@@ -296,6 +299,7 @@ export async function run(opts: LabelEfficiencyOptions): Promise<LabelEfficiency
           id: nextId++, arm, seed,
           ...(b.labelsPerClass !== undefined ? { labelsPerClass: b.labelsPerClass } : { labelFraction: b.fraction }),
           ...(arm === 'sslProbe' ? {} : { hyperparameters: { ...ft, learningRate: arm.startsWith('scratch') ? scratchRate : sslRate } }),
+          ...(arm.endsWith('SelfTrain') && opts.selfTrainingOptions ? { selfTraining: opts.selfTrainingOptions } : {}),
         });
         const variantRuns = Promise.all(variants.map((v) => pool.run({
           id: nextId++, arm: 'sslFinetune', seed, hyperparameters: v.hyperparameters,
@@ -616,6 +620,9 @@ if (require.main === module) {
       ...(args.includes('--finetune-augment') ? { finetune: { augment: true } } : {}),
       testLimit: num('--test-limit'),
       selfTraining: args.includes('--self-training'),
+      selfTrainingOptions: num('--self-training-rounds') !== undefined || num('--self-training-multiplier') !== undefined
+        ? { rounds: num('--self-training-rounds'), perClassMultiplier: num('--self-training-multiplier') }
+        : undefined,
       // --ssl-variants 0.3,0.1,0.3@1e-3,1/noprobe: encoder rate scale [@ head rate] [/noprobe: no linear-probe
       // head] per extra sslFinetune arm.
       sslVariants: argValue(args, '--ssl-variants')?.split(',').map((v) => {

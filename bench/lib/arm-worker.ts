@@ -7,7 +7,7 @@ import type { ModelSpec } from '../../src/models/spec';
 import type { NamedWeights } from '../../src/training/encoders/params';
 import type { SequenceNormalization } from '../../src/training/data/rows';
 import { fineTune, type FineTuneHyperparameters } from '../../src/training/finetune';
-import { fineTuneWithSelfTraining } from '../../src/training/finetune/self-training';
+import { fineTuneWithSelfTraining, type SelfTrainingOptions } from '../../src/training/finetune/self-training';
 import { TextTokenizer } from '../../src/training/tokenizer';
 
 export interface ArmWorkerData {
@@ -26,6 +26,8 @@ export interface ArmJob {
   labelsPerClass?: number;
   seed: number;
   hyperparameters?: FineTuneHyperparameters;
+  /** Self-training arms: rounds and pseudo-labels per class (defaults of fineTuneWithSelfTraining when unset). */
+  selfTraining?: SelfTrainingOptions;
 }
 
 export interface ArmOutcome {
@@ -47,7 +49,7 @@ parentPort!.on('message', (job: ArmJob) => {
     const curve: Array<[number, number]> = [];
     const selfTrain = job.arm === 'sslSelfTrain' || job.arm === 'scratchSelfTrain';
     const fromScratch = job.arm === 'scratch' || job.arm === 'scratchSelfTrain';
-    const run = selfTrain ? (o: Parameters<typeof fineTune>[0]) => fineTuneWithSelfTraining(o) : fineTune;
+    const run = selfTrain ? (o: Parameters<typeof fineTune>[0]) => fineTuneWithSelfTraining(o, job.selfTraining) : fineTune;
     const r = await run({
       rows: data.rows,
       labels: data.labels,
