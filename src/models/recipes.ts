@@ -57,9 +57,12 @@ const CONTRASTIVE: Record<RecipeModality, PretrainRecipe> = {
     encoder: 'mlp', dim: 64, task: { temperature: 0.5, projectionDim: 64 },
     batchSize: 256, learningRate: 2e-3, steps: 600, maxLength: 1024, vocabSize: 4000, workers: 'auto',
   },
+  // Validation slice of row-sequential Fashion-MNIST train (2 seeds, fine-tune at 1e-3): 2 000 steps fine-tuned to
+  // 70.1 / 78.4 at 10/class and 1 % against 67.1 / 78.1 after 500 steps (scratch 68.8 / 78.7); 388 s here. The same
+  // test on images (1 800 vs 660 steps) moved −1.3 / +0.8, within the seeds' spread, so IMAGE keeps 660.
   SEQUENCE: {
     encoder: 'sequence', dim: 128, task: { spatialEmbedding: true, temperature: 0.5, projectionDim: 64 },
-    batchSize: 256, learningRate: 2e-3, steps: 500, workers: 'auto',
+    batchSize: 256, learningRate: 2e-3, steps: 2000, workers: 'auto',
   },
 };
 
